@@ -1,0 +1,270 @@
+"""Array namespaces and the numerically careful building blocks every formula uses.
+
+A schedule's formula is written once, against the small :class:`Namespace` interface
+below. The host reference evaluates it with NumPy in float64; the adapters evaluate the
+same code with their framework's arrays at a traced step (``jax.numpy`` under ``jit``,
+Keras ops in a TensorFlow graph, ...). Each framework gets one small namespace class in
+its adapter module, imported only when used (the einops ``_backends`` pattern).
+
+Precision (SPEC section 7). Steps are integers, and every boundary is decided with
+integer arithmetic. Floats enter only as "remaining steps over a length", which is
+exact for any horizon below 2**24 in float32. In float64 the transcendental functions
+are called directly. A float32 namespace never calls ``sin`` or ``exp`` on a traced
+value: it looks them up in float64 tables computed on the host, split into two or three
+digit tables (``sin(a + b)`` by angle addition, ``exp(a + b)`` as a product), so every
+traced operation is a correctly rounded IEEE ``+ - * / sqrt``. That keeps each catalog
+schedule within a few float32 ulps of the float64 reference at any step, and makes the
+float32 result the same on every backend.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Sequence
+
+Array = Any
+
+_SIN_LEVEL_LIMIT = 1 << 24  # beyond this a float32 step count is no longer exact
+
+
+def _np() -> Any:
+    import numpy
+
+    return numpy
+
+
+class Namespace:
+    """The operations a formula may use, bound to one framework and one float width.
+
+    Subclasses set ``name``, ``bits`` (32 or 64: the float width) and ``int_max`` (the
+    largest step their integer type holds) and implement the methods. Arguments named
+    ``a``/``b`` may be arrays of this namespace or Python numbers.
+    """
+
+    name = "abstract"
+    bits = 64
+    int_max = (1 << 63) - 1
+
+    def as_int(self, t: Array) -> Array:
+        raise NotImplementedError
+
+    def to_float(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def fill(self, like: Array, value: float) -> Array:
+        """A float array shaped like ``like`` (an integer step array) holding ``value``."""
+        raise NotImplementedError
+
+    def where(self, cond: Array, a: Any, b: Any) -> Array:
+        raise NotImplementedError
+
+    def minimum(self, a: Any, b: Any) -> Array:
+        raise NotImplementedError
+
+    def maximum(self, a: Any, b: Any) -> Array:
+        raise NotImplementedError
+
+    def floordiv(self, a: Array, b: int) -> Array:
+        raise NotImplementedError
+
+    def mod(self, a: Array, b: int) -> Array:
+        raise NotImplementedError
+
+    def sin(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def exp(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def sqrt(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def pow(self, x: Array, p: float) -> Array:
+        raise NotImplementedError
+
+    def take(self, table: Any, index: Array) -> Array:
+        """``table[index]`` for a host NumPy ``table`` (float64 or int64), in this
+        namespace's float or integer type. ``index`` is always in range."""
+        raise NotImplementedError
+
+
+class NumpyNamespace(Namespace):
+    """NumPy, in float64 (the reference) or float32 (the same arithmetic as a float32
+    accelerator, for tests). Steps are int64."""
+
+    def __init__(self, bits: int = 64) -> None:
+        np = _np()
+        self.np = np
+        self.bits = bits
+        self.name = f"numpy-float{bits}"
+        self.float = np.float64 if bits == 64 else np.float32
+        self.int_max = (1 << 63) - 1
+
+    def as_int(self, t: Array) -> Array:
+        return self.np.asarray(t, dtype=self.np.int64)
+
+    def to_float(self, x: Array) -> Array:
+        return self.np.asarray(x).astype(self.float)
+
+    def fill(self, like: Array, value: float) -> Array:
+        return self.np.full(self.np.shape(like), value, dtype=self.float)
+
+    def _f(self, a: Any) -> Any:
+        if isinstance(a, float):
+            return self.float(a)
+        return a
+
+    def where(self, cond: Array, a: Any, b: Any) -> Array:
+        return self.np.where(cond, self._f(a), self._f(b))
+
+    def minimum(self, a: Any, b: Any) -> Array:
+        return self.np.minimum(self._f(a), self._f(b))
+
+    def maximum(self, a: Any, b: Any) -> Array:
+        return self.np.maximum(self._f(a), self._f(b))
+
+    def floordiv(self, a: Array, b: int) -> Array:
+        return a // b
+
+    def mod(self, a: Array, b: int) -> Array:
+        return a % b
+
+    def sin(self, x: Array) -> Array:
+        return self.np.sin(x)
+
+    def exp(self, x: Array) -> Array:
+        return self.np.exp(x)
+
+    def sqrt(self, x: Array) -> Array:
+        return self.np.sqrt(x)
+
+    def pow(self, x: Array, p: float) -> Array:
+        return self.np.power(x, self.float(p))
+
+    def take(self, table: Any, index: Array) -> Array:
+        np = self.np
+        dtype = self.float if table.dtype.kind == "f" else np.int64
+        return np.asarray(table, dtype=dtype)[index]
+
+
+@functools.lru_cache(maxsize=8)
+def numpy_namespace(bits: int = 64) -> NumpyNamespace:
+    return NumpyNamespace(bits)
+
+
+# ----------------------------------------------------------------------------------
+# Building blocks. Each takes the namespace first; integer arguments are step arrays.
+
+
+def fits(xp: Namespace, n: int) -> bool:
+    """Whether the integer ``n`` is representable as a step of ``xp``."""
+    return -xp.int_max - 1 <= n <= xp.int_max
+
+
+def clamp_steps(xp: Namespace, t: Array, n: int) -> Array:
+    """``min(t, n)``; a step type too narrow to reach ``n`` never needs the clamp."""
+    return xp.minimum(t, n) if fits(xp, n) else t
+
+
+def count_reached(xp: Namespace, t: Array, boundaries: Sequence[int]) -> Array:
+    """How many of the sorted ``boundaries`` are ``<= t`` (integer comparisons)."""
+    count = xp.minimum(t, 0) * 0
+    for b in boundaries:
+        if not fits(xp, b):
+            break
+        count = count + xp.where(t >= b, 1, 0)
+    return count
+
+
+def fraction(xp: Namespace, remaining: Array, length: float, offset: float = 0.0) -> Array:
+    """``(remaining + offset) / length`` as a float in [0, 1], with one rounding for
+    the division (``remaining`` is an exact integer count)."""
+    r = xp.to_float(remaining)
+    if offset:
+        r = r + offset
+    return r / float(length)
+
+
+def lerp(xp: Namespace, a: float, b: float, remaining: Array, length: int) -> Array:
+    """Linear from ``a`` (remaining == length) to ``b`` (remaining == 0)."""
+    return b + (a - b) * fraction(xp, remaining, length)
+
+
+def sin2_quarter(
+    xp: Namespace, k: Array, length: float, offset: float = 0.0, kmax: int | None = None
+) -> Array:
+    """``sin(pi/2 * (k + offset) / length) ** 2`` for integer ``0 <= k <= kmax``.
+
+    This is ``(1 + cos(pi * done / length)) / 2`` written with the *remaining* steps:
+    the argument never comes near a zero of the cosine, so the end of a cosine decay
+    keeps its relative precision (the naive form loses all of it in float32).
+    """
+    if kmax is None:
+        kmax = int(math.ceil(length))
+    if xp.bits == 64 or kmax >= _SIN_LEVEL_LIMIT:
+        s = xp.sin((xp.to_float(k) + offset) * (math.pi / 2 / length))
+        return s * s
+    hi_sin, hi_cos, lo_sin, lo_cos, base = _sin_tables(float(length), float(offset), int(kmax))
+    hi = xp.floordiv(k, base)
+    lo = xp.mod(k, base)
+    s = xp.take(hi_sin, hi) * xp.take(lo_cos, lo) + xp.take(hi_cos, hi) * xp.take(lo_sin, lo)
+    return s * s
+
+
+@functools.lru_cache(maxsize=256)
+def _sin_tables(length: float, offset: float, kmax: int) -> tuple[Any, Any, Any, Any, int]:
+    np = _np()
+    base = max(1, math.isqrt(kmax) + 1)
+    alpha = math.pi / 2 / length
+    a = np.arange(kmax // base + 1, dtype=np.float64) * base + offset
+    b = np.arange(base, dtype=np.float64)
+    return np.sin(alpha * a), np.cos(alpha * a), np.sin(alpha * b), np.cos(alpha * b), base
+
+
+def exp_steps(xp: Namespace, k: Array, log_rate: float, scale: float, kmax: int) -> Array:
+    """``scale * exp(log_rate * k)`` for integer ``0 <= k``, ``k`` clamped at ``kmax``.
+
+    In float32 the exponential is a product of two or three host-computed digit tables:
+    a float32 ``exp`` of a rounded argument would be off by ``|log_rate * k|`` ulps.
+    """
+    if scale == 0.0 or log_rate == 0.0:
+        return xp.fill(k, scale)
+    if log_rate < 0:
+        # Past this the float64 value is zero: clamping there keeps the tables small.
+        kmax = min(kmax, int(800.0 / -log_rate) + 1)
+    k = clamp_steps(xp, k, kmax)
+    if xp.bits == 64:
+        return scale * xp.exp(xp.to_float(k) * log_rate)
+    tables, base = _exp_tables(float(log_rate), float(scale), int(kmax))
+    result = None
+    rest = k
+    for level, table in enumerate(tables):
+        last = level == len(tables) - 1
+        digit = rest if last else xp.mod(rest, base)
+        factor = xp.take(table, digit)
+        result = factor if result is None else result * factor
+        if not last:
+            rest = xp.floordiv(rest, base)
+    return result
+
+
+@functools.lru_cache(maxsize=256)
+def _exp_tables(log_rate: float, scale: float, kmax: int) -> tuple[tuple[Any, ...], int]:
+    np = _np()
+    levels = 1
+    while (kmax + 1) > 2048**levels:
+        levels += 1
+    base = int(math.ceil((kmax + 1) ** (1.0 / levels)))
+    while base**levels <= kmax:
+        base += 1
+    tables = []
+    for level in range(levels):
+        unit = base**level
+        count = base if level < levels - 1 else kmax // unit + 1
+        digits = np.arange(count, dtype=np.float64) * float(unit)
+        table = np.exp(digits * log_rate)
+        if level == 0:
+            table = table * scale
+        tables.append(table)
+    return tuple(tables), base

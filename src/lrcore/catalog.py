@@ -1,0 +1,659 @@
+"""The catalog: one small class per schedule, each with its formula once.
+
+Every class is a frozen dataclass; its docstring gives the value at step ``t`` and an
+example. ``t`` is an integer number of applied updates (see SPEC section 3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from ._base import Schedule, param
+from ._errors import ConfigError
+from ._shapes import anneal
+from ._xp import (
+    Array,
+    Namespace,
+    _np,
+    clamp_steps,
+    count_reached,
+    exp_steps,
+    fits,
+    fraction,
+    sin2_quarter,
+)
+
+_dataclass = dataclasses.dataclass(frozen=True, repr=False, eq=True)
+
+
+def _init(self: Schedule, **fields: Any) -> None:
+    """``__init__`` for classes whose parameter names clash with methods."""
+    for name, value in fields.items():
+        object.__setattr__(self, name, value)
+    self.__post_init__()
+
+
+def _int_table(xp: Namespace, values: Any) -> Any:
+    np = _np()
+    return np.minimum(np.asarray(values, dtype=np.int64), xp.int_max)
+
+
+@_dataclass
+class Constant(Schedule):
+    """``value`` at every step.
+
+    >>> lrcore.constant(value=0.1)(123)
+    0.1
+    """
+
+    type = "constant"
+    value: float = param("rate")
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        return xp.fill(t, self.value)
+
+    @property
+    def horizon(self) -> int | None:
+        return 0
+
+
+@_dataclass
+class Linear(Schedule):
+    """``start + (end - start) * t / steps``, then ``end``.
+
+    >>> lrcore.linear(start=0.0, end=1.0, steps=4)(1)
+    0.25
+    """
+
+    type = "linear"
+    start: float = param("rate")
+    end: float = param("rate")
+    steps: int = param("steps")
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        t = clamp_steps(xp, t, self.steps)
+        return anneal(xp, "linear", self.start, self.end, t, self.steps - t, self.steps)
+
+    @property
+    def horizon(self) -> int | None:
+        return self.steps
+
+
+@_dataclass
+class Polynomial(Schedule):
+    """``(start - end) * (1 - t / steps) ** power + end`` (Keras PolynomialDecay).
+
+    With ``cycle=True`` the horizon is the first multiple of ``steps`` not below ``t``
+    (``steps`` at ``t == 0``), as in Keras; otherwise the value holds ``end`` after
+    ``steps``.
+
+    >>> lrcore.polynomial(start=1.0, end=0.0, steps=10, power=2.0)(5)
+    0.25
+    """
+
+    type = "polynomial"
+    start: float = param("rate")
+    end: float = param("rate")
+    steps: int = param("steps")
+    power: float = param("float", 1.0, min=0.0, min_open=True)
+    cycle: bool = param("bool", False)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        if self.cycle:
+            cycles = xp.floordiv(t, self.steps)
+            into = xp.mod(t, self.steps)
+            # horizon = steps * ceil(t / steps); remaining = horizon - t
+            remaining = xp.where(into > 0, self.steps - into, xp.where(t > 0, 0, self.steps))
+            horizon = xp.to_float(xp.where(into > 0, cycles + 1, xp.maximum(cycles, 1))) * float(self.steps)
+            x = xp.to_float(remaining) / horizon
+        else:
+            t = clamp_steps(xp, t, self.steps)
+            x = fraction(xp, self.steps - t, self.steps)
+        if self.power == 1.0:
+            shaped = x
+        elif self.power == 2.0:
+            shaped = x * x
+        else:
+            shaped = xp.pow(x, self.power)
+        return (self.start - self.end) * shaped + self.end
+
+    @property
+    def horizon(self) -> int | None:
+        return None if self.cycle else self.steps
+
+
+@_dataclass
+class Cosine(Schedule):
+    """``end + (start - end) * (0.5 * (1 + cos(pi * t / steps))) ** exponent``, then ``end``.
+
+    >>> round(lrcore.cosine(start=1.0, end=0.0, steps=100)(50), 12)
+    0.5
+    """
+
+    type = "cosine"
+    start: float = param("rate")
+    end: float = param("rate")
+    steps: int = param("steps")
+    exponent: float = param("float", 1.0, min=0.0, min_open=True)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        t = clamp_steps(xp, t, self.steps)
+        if self.exponent == 1.0:
+            return anneal(xp, "cosine", self.start, self.end, t, self.steps - t, self.steps)
+        shaped = sin2_quarter(xp, self.steps - t, self.steps)
+        return self.end + (self.start - self.end) * xp.pow(shaped, self.exponent)
+
+    @property
+    def horizon(self) -> int | None:
+        return self.steps
+
+
+@_dataclass
+class Exponential(Schedule):
+    """``start * rate ** ((t - begin) / steps)``, ``start`` before ``begin``.
+
+    With ``staircase`` the exponent is floored, ``(t - begin) // steps``. ``bound`` is a
+    floor when ``rate < 1`` and a ceiling when ``rate > 1`` (a growing schedule must
+    have one). Keras ExponentialDecay is ``begin=0``; optax exponential_decay's
+    ``transition_begin``/``end_value`` are ``begin``/``bound``.
+
+    >>> lrcore.exponential(start=0.1, rate=0.5, steps=10, staircase=True)(25)
+    0.025
+    """
+
+    type = "exponential"
+    start: float = param("rate")
+    rate: float = param("float", min=0.0, min_open=True)
+    steps: int = param("steps", 1)
+    staircase: bool = param("bool", False)
+    begin: int = param("count", 0)
+    bound: float | None = param("rate", None)
+
+    def check(self) -> None:
+        if self.rate > 1.0 and self.bound is None:
+            raise ConfigError("bound", "a ceiling when rate > 1 (the learning rate would grow without limit)",
+                              None)
+        if self.bound is not None:
+            if self.rate < 1.0 and self.bound > self.start:
+                raise ConfigError("bound", f"a floor <= start ({self.start}) since rate < 1", self.bound)
+            if self.rate > 1.0 and self.bound < self.start:
+                raise ConfigError("bound", f"a ceiling >= start ({self.start}) since rate > 1", self.bound)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        if not fits(xp, self.begin):
+            return xp.fill(t, self.start)
+        elapsed = xp.maximum(t - self.begin, 0)
+        log_rate = math.log(self.rate)
+        if self.staircase:
+            k = xp.floordiv(elapsed, self.steps)
+        else:
+            k = elapsed
+            log_rate /= self.steps
+        kmax = xp.int_max
+        if self.bound is not None and self.bound > 0 and log_rate != 0.0:
+            # Beyond the step where the bound takes over, the exponent no longer matters.
+            kmax = min(kmax, int(math.log(self.bound / self.start) / log_rate) + 2) if self.start > 0 else kmax
+        value = exp_steps(xp, k, log_rate, self.start, kmax)
+        if self.bound is None:
+            return value
+        return xp.maximum(value, self.bound) if self.rate < 1.0 else xp.minimum(value, self.bound)
+
+
+@_dataclass
+class Step(Schedule):
+    """``start * gamma ** (t // step_size)`` (torch StepLR).
+
+    >>> lrcore.step(start=0.01, gamma=0.1, step_size=5)(7)
+    0.001
+    """
+
+    type = "step"
+    start: float = param("rate")
+    gamma: float = param("float", min=0.0, min_open=True, max=1.0)
+    step_size: int = param("steps")
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        return exp_steps(xp, xp.floordiv(t, self.step_size), math.log(self.gamma), self.start, xp.int_max)
+
+
+@_dataclass
+class Multistep(Schedule):
+    """``start * gamma ** (number of milestones <= t)`` (torch MultiStepLR).
+
+    >>> lrcore.multistep(start=1.0, milestones=[2, 4], gamma=0.5)(4)
+    0.25
+    """
+
+    type = "multistep"
+    start: float = param("rate")
+    milestones: tuple[int, ...] = param("boundaries", min=1, nonempty=True)
+    gamma: float = param("float", min=0.0, max=1.0)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        np = _np()
+        levels = self.start * np.power(self.gamma, np.arange(len(self.milestones) + 1, dtype=np.float64))
+        return xp.take(levels, count_reached(xp, t, self.milestones))
+
+    @property
+    def horizon(self) -> int | None:
+        return self.milestones[-1]
+
+    def breakpoints(self) -> list[int]:
+        return list(self.milestones)
+
+
+@_dataclass
+class PiecewiseConstant(Schedule):
+    """``values[i]`` where ``i`` is the number of ``boundaries <= t``.
+
+    The value switches *at* a boundary, as torch's milestones do (Keras'
+    PiecewiseConstantDecay switches one step later; see ``lrcore.compat.keras``).
+
+    >>> lrcore.piecewise_constant(boundaries=[10], values=[1.0, 0.5])(10)
+    0.5
+    """
+
+    type = "piecewise_constant"
+    boundaries_: tuple[int, ...] = param("boundaries", min=1, name="boundaries")
+    values_: tuple[float, ...] = param("rates", name="values")
+
+    def __init__(self, boundaries: Any, values: Any) -> None:
+        _init(self, boundaries_=boundaries, values_=values)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        np = _np()
+        return xp.take(np.asarray(self.values_, dtype=np.float64), count_reached(xp, t, self.boundaries_))
+
+    def check(self) -> None:
+        if len(self.values_) != len(self.boundaries_) + 1:
+            raise ConfigError("values", f"{len(self.boundaries_) + 1} values (one more than boundaries)",
+                              list(self.values_))
+
+    @property
+    def horizon(self) -> int | None:
+        return self.boundaries_[-1] if self.boundaries_ else 0
+
+    def breakpoints(self) -> list[int]:
+        return list(self.boundaries_)
+
+
+@_dataclass
+class PiecewiseLinear(Schedule):
+    """Linear interpolation through the points ``(boundaries[i], values[i])``, held
+    flat before the first and after the last point.
+
+    >>> lrcore.piecewise_linear(boundaries=[0, 10, 20], values=[0.0, 1.0, 0.0])(15)
+    0.5
+    """
+
+    type = "piecewise_linear"
+    boundaries_: tuple[int, ...] = param("boundaries", nonempty=True, name="boundaries")
+    values_: tuple[float, ...] = param("rates", name="values")
+
+    def __init__(self, boundaries: Any, values: Any) -> None:
+        _init(self, boundaries_=boundaries, values_=values)
+
+    def check(self) -> None:
+        if len(self.values_) != len(self.boundaries_):
+            raise ConfigError("values", f"{len(self.boundaries_)} values (one per boundary)", list(self.values_))
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        np = _np()
+        b = np.asarray(self.boundaries_, dtype=np.int64)
+        v = np.asarray(self.values_, dtype=np.float64)
+        if len(b) == 1:
+            return xp.fill(t, float(v[0]))
+        segment = xp.minimum(count_reached(xp, t, self.boundaries_[1:-1]), len(b) - 2)
+        lo = xp.take(_int_table(xp, b[:-1]), segment)
+        length = xp.take(_int_table(xp, np.diff(b)), segment)
+        done = xp.minimum(xp.maximum(t - lo, 0), length)
+        remaining = length - done
+        flen = xp.to_float(length)
+        near_lo = xp.take(v[:-1], segment) + xp.take(np.diff(v), segment) * (xp.to_float(done) / flen)
+        near_hi = xp.take(v[1:], segment) - xp.take(np.diff(v), segment) * (xp.to_float(remaining) / flen)
+        return xp.where(done <= remaining, near_lo, near_hi)
+
+    @property
+    def horizon(self) -> int | None:
+        return self.boundaries_[-1]
+
+    def breakpoints(self) -> list[int]:
+        return list(self.boundaries_)
+
+
+@_dataclass
+class InverseTime(Schedule):
+    """``start / (1 + rate * t / steps)`` (floored ``t // steps`` with ``staircase``).
+
+    >>> lrcore.inverse_time(start=1.0, rate=1.0, steps=10)(10)
+    0.5
+    """
+
+    type = "inverse_time"
+    start: float = param("rate")
+    rate: float = param("float", min=0.0)
+    steps: int = param("steps")
+    staircase: bool = param("bool", False)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        if self.staircase:
+            x = xp.to_float(xp.floordiv(t, self.steps)) * self.rate
+        else:
+            x = xp.to_float(t) * (self.rate / self.steps)
+        return self.start / (1.0 + x)
+
+
+@_dataclass
+class InverseSqrt(Schedule):
+    """Linear warmup from 0 to ``peak`` over ``warmup`` steps, then
+    ``peak * sqrt(timescale / (t - warmup + timescale))`` (``timescale`` defaults to
+    ``warmup``).
+
+    >>> lrcore.inverse_sqrt(peak=1.0, warmup=4)(16 - 4 + 4 - 4)  # t - warmup + 4 == 16
+    0.5
+    """
+
+    type = "inverse_sqrt"
+    peak: float = param("rate")
+    warmup: int = param("count")
+    timescale: int | None = param("steps", None)
+
+    def check(self) -> None:
+        if self.timescale is None and self.warmup == 0:
+            raise ConfigError("timescale", "a positive timescale when warmup is 0", None)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        timescale = self.timescale if self.timescale is not None else self.warmup
+        after = xp.maximum(t - self.warmup, 0) if fits(xp, self.warmup) else xp.minimum(t, 0)
+        decay = self.peak * xp.sqrt(timescale / (xp.to_float(after) + float(timescale)))
+        if self.warmup == 0:
+            return decay
+        t_in = clamp_steps(xp, t, self.warmup)
+        ramp = anneal(xp, "linear", 0.0, self.peak, t_in, self.warmup - t_in, self.warmup)
+        return xp.where(t < self.warmup, ramp, decay) if fits(xp, self.warmup) else ramp
+
+
+@_dataclass
+class CosineRestarts(Schedule):
+    """SGDR: cosine cycles from ``end + (start - end) * peak_decay ** i`` down to ``end``.
+
+    Cycle ``i`` lasts ``first_cycle * cycle_mult ** i`` steps (torch
+    CosineAnnealingWarmRestarts' ``T_0``/``T_mult``; Keras CosineDecayRestarts'
+    ``m_mul`` is ``peak_decay``).
+
+    >>> s = lrcore.cosine_restarts(start=1.0, end=0.0, first_cycle=10)
+    >>> s(10), s(20)
+    (1.0, 1.0)
+    """
+
+    type = "cosine_restarts"
+    start: float = param("rate")
+    end: float = param("rate")
+    first_cycle: int = param("steps")
+    cycle_mult: int = param("int", 1, min=1)
+    peak_decay: float = param("float", 1.0, min=0.0, min_open=True, max=1.0)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        np = _np()
+        span = self.start - self.end
+        if self.cycle_mult == 1:
+            length = self.first_cycle
+            cycle = xp.floordiv(t, length)
+            done = xp.mod(t, length)
+            remaining = length - done
+            amp = exp_steps(xp, cycle, math.log(self.peak_decay), span, xp.int_max)
+            near_peak = (self.end + amp) - amp * sin2_quarter(xp, done, length)
+            near_end = self.end + amp * sin2_quarter(xp, remaining, length)
+            return xp.where(done <= remaining, near_peak, near_end)
+        starts = self._starts()
+        cycle = count_reached(xp, t, starts[1:])
+        begin = xp.take(_int_table(xp, starts[:-1]), cycle)
+        length_i = xp.take(_int_table(xp, np.diff(starts)), cycle)
+        done = t - begin
+        remaining = length_i - done
+        amp = xp.take(span * np.power(self.peak_decay, np.arange(len(starts) - 1, dtype=np.float64)), cycle)
+        flen = xp.to_float(length_i)
+        s_done = xp.sin(xp.to_float(done) * (math.pi / 2) / flen)
+        s_rem = xp.sin(xp.to_float(remaining) * (math.pi / 2) / flen)
+        near_peak = (self.end + amp) - amp * (s_done * s_done)
+        near_end = self.end + amp * (s_rem * s_rem)
+        return xp.where(done <= remaining, near_peak, near_end)
+
+    def _starts(self) -> list[int]:
+        starts, length = [0], self.first_cycle
+        while starts[-1] < (1 << 63) - 1 - length:
+            starts.append(starts[-1] + length)
+            length *= self.cycle_mult
+        starts.append((1 << 63) - 1)
+        return starts
+
+    def breakpoints(self) -> list[int]:
+        if self.cycle_mult == 1:
+            return [self.first_cycle * i for i in range(1, 11)]
+        return self._starts()[1:11]
+
+
+@_dataclass
+class Cyclic(Schedule):
+    """torch CyclicLR: up from ``low`` to ``high`` in ``up`` steps, back in ``down``.
+
+    ``mode``: ``triangular`` (constant amplitude), ``triangular2`` (halved every cycle),
+    ``exp_range`` (amplitude times ``gamma ** t``).
+
+    >>> s = lrcore.cyclic(low=0.1, high=1.0, up=10)
+    >>> s(0), s(10), s(20)
+    (0.1, 1.0, 0.1)
+    """
+
+    type = "cyclic"
+    low: float = param("rate")
+    high: float = param("rate")
+    up: int = param("steps")
+    down: int | None = param("steps", None)
+    mode: str = param("choice", "triangular", choices=("triangular", "triangular2", "exp_range"))
+    gamma: float = param("float", 1.0, min=0.0, min_open=True, max=1.0)
+
+    def check(self) -> None:
+        if self.high < self.low:
+            raise ConfigError("high", f"a value >= low ({self.low})", self.high)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        down = self.down if self.down is not None else self.up
+        total = self.up + down
+        cycle = xp.floordiv(t, total)
+        into = xp.mod(t, total)
+        span = self.high - self.low
+        rising = fraction(xp, xp.minimum(into, self.up), self.up)
+        falling = fraction(xp, xp.maximum(total - into, 0), down)
+        shaped = xp.where(into <= self.up, rising, falling)
+        if self.mode == "triangular":
+            return self.low + span * shaped
+        if self.mode == "triangular2":
+            amp = exp_steps(xp, cycle, math.log(0.5), span, xp.int_max)
+        else:
+            amp = exp_steps(xp, t, math.log(self.gamma), span, xp.int_max)
+        return self.low + amp * shaped
+
+
+@_dataclass
+class OneCycle(Schedule):
+    """torch OneCycleLR over ``total`` steps.
+
+    Up from ``peak / div_factor`` to ``peak`` until step ``warmup_fraction * total - 1``,
+    then down to ``peak / div_factor / final_div_factor`` at ``total - 1`` (with
+    ``three_phase``, back to the initial value at ``2 * warmup_fraction * total - 2``
+    first). ``anneal`` is ``cos`` or ``linear``. Phase ends are torch's float steps.
+
+    >>> s = lrcore.one_cycle(peak=1.0, total=100, warmup_fraction=0.25, anneal="linear")
+    >>> s(0), s(24)
+    (0.04, 1.0)
+    """
+
+    type = "one_cycle"
+    peak: float = param("rate")
+    total: int = param("steps", min=2)
+    warmup_fraction: float = param("float", 0.3, min=0.0, min_open=True, max=1.0, max_open=True)
+    anneal: str = param("choice", "cos", choices=("cos", "linear"))
+    div_factor: float = param("float", 25.0, min=0.0, min_open=True)
+    final_div_factor: float = param("float", 1e4, min=0.0, min_open=True)
+    three_phase: bool = param("bool", False)
+
+    def check(self) -> None:
+        ends = self._phases()
+        begin = 0.0
+        for _, end, _, _ in ends:
+            if not end > begin:
+                raise ConfigError(
+                    "warmup_fraction",
+                    f"a fraction leaving every phase at least one step with total={self.total}",
+                    self.warmup_fraction,
+                )
+            begin = end
+
+    def _phases(self) -> list[tuple[float, float, float, float]]:
+        initial = self.peak / self.div_factor
+        final = initial / self.final_div_factor
+        e1 = float(self.warmup_fraction * self.total) - 1
+        last = float(self.total - 1)
+        if not self.three_phase:
+            return [(0.0, e1, initial, self.peak), (e1, last, self.peak, final)]
+        e2 = float(2 * self.warmup_fraction * self.total) - 2
+        return [(0.0, e1, initial, self.peak), (e1, e2, self.peak, initial), (e2, last, initial, final)]
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        t = clamp_steps(xp, t, self.total - 1)
+        shape = "cosine" if self.anneal == "cos" else "linear"
+        result = None
+        for begin, end, a, b in reversed(self._phases()):
+            b_int, e_int = math.floor(begin), math.floor(end)
+            value = anneal(
+                xp, shape, a, b,
+                t - b_int, e_int - t, end - begin,
+                done_offset=-(begin - b_int), remaining_offset=end - e_int,
+            )
+            result = value if result is None else xp.where(t <= e_int, value, result)
+        return result
+
+    @property
+    def horizon(self) -> int | None:
+        return self.total - 1
+
+    def breakpoints(self) -> list[int]:
+        return [math.floor(end) for _, end, _, _ in self._phases()]
+
+
+@_dataclass
+class WarmupStableDecay(Schedule):
+    """Warmup from ``start`` to ``peak`` over ``warmup`` steps, hold ``peak``, then decay
+    to ``end`` over the last ``decay`` of ``total`` steps (shape ``linear``, ``cosine``
+    or ``1-sqrt``); ``end`` afterwards.
+
+    >>> s = lrcore.warmup_stable_decay(peak=1.0, warmup=10, decay=10, total=100)
+    >>> s(5), s(50), s(95), s(100)
+    (0.5, 1.0, 0.5, 0.0)
+    """
+
+    type = "warmup_stable_decay"
+    peak: float = param("rate")
+    warmup: int = param("count")
+    decay: int = param("count")
+    total: int = param("steps")
+    start: float = param("rate", 0.0)
+    end: float = param("rate", 0.0)
+    decay_shape: str = param("choice", "linear", choices=("linear", "cosine", "1-sqrt"))
+
+    def check(self) -> None:
+        if self.warmup + self.decay > self.total:
+            raise ConfigError("warmup", f"warmup + decay <= total ({self.total}); decay is {self.decay}",
+                              self.warmup)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        value = xp.fill(t, self.peak)
+        if self.decay:
+            begin = self.total - self.decay
+            t_end = clamp_steps(xp, t, self.total)
+            done = xp.maximum(t_end - begin, 0)
+            remaining = self.total - t_end
+            if self.decay_shape == "1-sqrt":
+                x = fraction(xp, done, self.decay)
+                # 1 - sqrt(x) == (1 - x) / (1 + sqrt(x)), exact near x == 1
+                shaped = fraction(xp, remaining, self.decay) / (1.0 + xp.sqrt(x))
+                decayed = self.end + (self.peak - self.end) * shaped
+            else:
+                decayed = anneal(xp, self.decay_shape, self.peak, self.end, done, remaining, self.decay)
+            value = xp.where(t >= begin, decayed, value)
+        if self.warmup:
+            t_in = clamp_steps(xp, t, self.warmup)
+            ramp = anneal(xp, "linear", self.start, self.peak, t_in, self.warmup - t_in, self.warmup)
+            value = xp.where(t < self.warmup, ramp, value)
+        return value
+
+    @property
+    def horizon(self) -> int | None:
+        return self.total
+
+    def breakpoints(self) -> list[int]:
+        return [self.warmup, self.total - self.decay, self.total]
+
+
+@_dataclass
+class Tanh(Schedule):
+    """timm TanhLRScheduler:
+    ``end + (start - end) * (1 - tanh(lower * (1 - r) + upper * r)) / 2`` with
+    ``r = t / steps``, then ``end``.
+
+    >>> round(lrcore.tanh(start=1.0, end=0.0, steps=10, lower=-1.0, upper=1.0)(5), 12)
+    0.5
+    """
+
+    type = "tanh"
+    start: float = param("rate")
+    end: float = param("rate")
+    steps: int = param("steps")
+    lower: float = param("float", -7.0)
+    upper: float = param("float", 3.0)
+
+    def check(self) -> None:
+        if not self.lower < self.upper:
+            raise ConfigError("upper", f"a value > lower ({self.lower})", self.upper)
+        if abs(self.lower) > 40 or abs(self.upper) > 40:
+            raise ConfigError("lower" if abs(self.lower) > 40 else "upper", "a bound within [-40, 40]",
+                              self.lower if abs(self.lower) > 40 else self.upper)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        t = clamp_steps(xp, t, self.steps)
+        remaining = self.steps - t
+        # (1 - tanh(z)) / 2 == 1 / (1 + exp(2 z)), z = upper - (upper - lower) * remaining / steps
+        grow = exp_steps(xp, remaining, -2.0 * (self.upper - self.lower) / self.steps,
+                         math.exp(2.0 * self.upper), self.steps)
+        value = self.end + (self.start - self.end) / (1.0 + grow)
+        return xp.where(remaining > 0, value, self.end)
+
+    @property
+    def horizon(self) -> int | None:
+        return self.steps
+
+
+@_dataclass
+class Table(Schedule):
+    """``values[min(t, len(values) - 1)]``: a host function tabulated ahead of time.
+
+    >>> lrcore.table(values=[0.3, 0.2, 0.1])(7)
+    0.1
+    """
+
+    type = "table"
+    values_: tuple[float, ...] = param("rates", name="values")
+
+    def __init__(self, values: Any) -> None:
+        _init(self, values_=values)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        np = _np()
+        return xp.take(np.asarray(self.values_, dtype=np.float64), clamp_steps(xp, t, len(self.values_) - 1))
+
+    @property
+    def horizon(self) -> int | None:
+        return len(self.values_) - 1

@@ -1,0 +1,183 @@
+"""Combinators: schedules built from schedules, themselves schedules with configs."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ._base import Schedule, param
+from ._errors import ConfigError
+from ._shapes import anneal
+from ._xp import Array, Namespace, clamp_steps, fits
+
+_dataclass = dataclasses.dataclass(frozen=True, repr=False, eq=True)
+
+
+@_dataclass
+class Warmup(Schedule):
+    """Ramp from ``start`` to ``schedule(0)`` over ``steps`` (``shape``: ``linear`` or
+    ``cosine``), then ``schedule(t - steps)``.
+
+    >>> s = lrcore.warmup(lrcore.constant(value=1.0), steps=4)
+    >>> s(0), s(2), s(4)
+    (0.0, 0.5, 1.0)
+    """
+
+    type = "warmup"
+    schedule: Schedule = param("schedule")
+    steps: int = param("steps")
+    start: float = param("rate", 0.0)
+    shape: str = param("choice", "linear", choices=("linear", "cosine"))
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        target = self.schedule(0)
+        t_in = clamp_steps(xp, t, self.steps)
+        ramp = anneal(xp, self.shape, self.start, target, t_in, self.steps - t_in, self.steps)
+        return xp.where(t < self.steps, ramp, self.schedule.evaluate(t - self.steps, xp))
+
+    @property
+    def horizon(self) -> int | None:
+        inner = self.schedule.horizon
+        return None if inner is None else self.steps + inner
+
+    def breakpoints(self) -> list[int]:
+        return [self.steps] + [self.steps + b for b in self.schedule.breakpoints()]
+
+
+@_dataclass
+class Join(Schedule):
+    """``schedules[i]`` from ``boundaries[i - 1]`` on, seeing ``t - boundaries[i - 1]``
+    (optax ``join_schedules``).
+
+    >>> s = lrcore.join([lrcore.linear(start=0.0, end=1.0, steps=10),
+    ...                  lrcore.constant(value=1.0)], boundaries=[10])
+    >>> s(5), s(10)
+    (0.5, 1.0)
+    """
+
+    type = "join"
+    schedules: tuple[Schedule, ...] = param("schedules")
+    boundaries_: tuple[int, ...] = param("boundaries", min=1, name="boundaries")
+
+    def __init__(self, schedules: Any, boundaries: Any) -> None:
+        object.__setattr__(self, "schedules", schedules)
+        object.__setattr__(self, "boundaries_", boundaries)
+        self.__post_init__()
+
+    def check(self) -> None:
+        if len(self.boundaries_) != len(self.schedules) - 1:
+            raise ConfigError("boundaries", f"{len(self.schedules) - 1} boundaries for {len(self.schedules)} schedules",
+                              list(self.boundaries_))
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        value = self.schedules[0].evaluate(t, xp)
+        for boundary, schedule in zip(self.boundaries_, self.schedules[1:]):
+            if not fits(xp, boundary):
+                break
+            value = xp.where(t >= boundary, schedule.evaluate(t - boundary, xp), value)
+        return value
+
+    @property
+    def horizon(self) -> int | None:
+        last = self.schedules[-1].horizon
+        return None if last is None else self.boundaries_[-1] + last if self.boundaries_ else last
+
+    def breakpoints(self) -> list[int]:
+        points = list(self.schedules[0].breakpoints())
+        for boundary, schedule in zip(self.boundaries_, self.schedules[1:]):
+            points = [p for p in points if p < boundary] + [boundary]
+            points += [boundary + b for b in schedule.breakpoints()]
+        return points
+
+
+@_dataclass
+class Scale(Schedule):
+    """``factor * schedule(t)``; ``factor`` is a number or a schedule (torch's
+    ChainedScheduler multiplies its schedulers' factors the same way).
+
+    >>> lrcore.scale(lrcore.constant(value=0.5), factor=0.2)(0)
+    0.1
+    """
+
+    type = "scale"
+    schedule: Schedule = param("schedule")
+    factor: Schedule | float = param("schedule_or_rate")
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        inner = self.schedule.evaluate(t, xp)
+        if isinstance(self.factor, Schedule):
+            return inner * self.factor.evaluate(t, xp)
+        return inner * self.factor
+
+    @property
+    def horizon(self) -> int | None:
+        inner = self.schedule.horizon
+        if not isinstance(self.factor, Schedule):
+            return inner
+        other = self.factor.horizon
+        return None if inner is None or other is None else max(inner, other)
+
+    def breakpoints(self) -> list[int]:
+        points = self.schedule.breakpoints()
+        if isinstance(self.factor, Schedule):
+            points = sorted(set(points) | set(self.factor.breakpoints()))
+        return points
+
+
+@_dataclass
+class Clip(Schedule):
+    """``schedule(t)`` clamped to ``[min, max]`` (either may be omitted).
+
+    >>> lrcore.clip(lrcore.constant(value=0.5), max=0.1)(0)
+    0.1
+    """
+
+    type = "clip"
+    schedule: Schedule = param("schedule")
+    min: float | None = param("rate", None)
+    max: float | None = param("rate", None)
+
+    def check(self) -> None:
+        if self.min is None and self.max is None:
+            raise ConfigError("max", "a bound (give min, max or both)", None)
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ConfigError("max", f"a value >= min ({self.min})", self.max)
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        value = self.schedule.evaluate(t, xp)
+        if self.min is not None:
+            value = xp.maximum(value, self.min)
+        if self.max is not None:
+            value = xp.minimum(value, self.max)
+        return value
+
+    @property
+    def horizon(self) -> int | None:
+        return self.schedule.horizon
+
+    def breakpoints(self) -> list[int]:
+        return self.schedule.breakpoints()
+
+
+@_dataclass
+class PerEpoch(Schedule):
+    """``schedule(t // steps_per_epoch)``: an epoch-indexed schedule on a step counter.
+
+    >>> lrcore.per_epoch(lrcore.step(start=0.01, gamma=0.1, step_size=5), steps_per_epoch=100)(499)
+    0.01
+    """
+
+    type = "per_epoch"
+    schedule: Schedule = param("schedule")
+    steps_per_epoch: int = param("steps")
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        return self.schedule.evaluate(xp.floordiv(t, self.steps_per_epoch), xp)
+
+    @property
+    def horizon(self) -> int | None:
+        inner = self.schedule.horizon
+        return None if inner is None else inner * self.steps_per_epoch
+
+    def breakpoints(self) -> list[int]:
+        return [b * self.steps_per_epoch for b in self.schedule.breakpoints()]

@@ -1,0 +1,1 @@
+"""Porting: native schedules of torch, Keras, optax and transformers as lrcore schedules."""

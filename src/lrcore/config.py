@@ -1,0 +1,129 @@
+"""Reading and writing schedule configs: mappings, JSON, YAML and TOML files.
+
+Loading never executes code: JSON and TOML are data-only, YAML is read with the safe
+loader (a tag that would build a Python object is an error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from ._base import Schedule, from_mapping
+from ._errors import ConfigError
+
+_MAX_BYTES = 16 << 20
+
+
+def from_config(config: Mapping[str, Any]) -> Schedule:
+    """The schedule a config mapping describes (``schedule.to_config()`` inverts it).
+
+    >>> lrcore.from_config({"type": "cosine", "start": 0.1, "end": 0.0, "steps": 100})
+    lrcore.cosine(start=0.1, end=0.0, steps=100)
+    """
+    return from_mapping(config)
+
+
+def loads(text: str, format: str = "json") -> Schedule:
+    """A schedule from config text in ``json``, ``yaml`` or ``toml``."""
+    return from_config(_parse(text, format, "<string>"))
+
+
+def load(path: str | os.PathLike[str]) -> Schedule:
+    """A schedule from a ``.json``, ``.yaml``/``.yml`` or ``.toml`` file."""
+    file = Path(path)
+    suffix = file.suffix.lower()
+    formats = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
+    if suffix not in formats:
+        raise ConfigError("", "a .json, .yaml, .yml or .toml file", str(file))
+    try:
+        size = file.stat().st_size
+        if size > _MAX_BYTES:
+            raise ConfigError("", f"a config file under {_MAX_BYTES} bytes", f"{size} bytes")
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError("", "a readable config file", str(file), hint=error.strerror or "") from None
+    except UnicodeDecodeError:
+        raise ConfigError("", "a UTF-8 text file", str(file)) from None
+    return from_config(_parse(text, formats[suffix], str(file)))
+
+
+def dump(schedule: Schedule, path: str | os.PathLike[str]) -> None:
+    """Write ``schedule.to_config()`` to a ``.json``, ``.yaml`` or ``.toml`` file."""
+    file = Path(path)
+    config = schedule.to_config()
+    suffix = file.suffix.lower()
+    if suffix == ".json":
+        file.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    elif suffix in (".yaml", ".yml"):
+        import yaml
+
+        file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    elif suffix == ".toml":
+        file.write_text(_toml(config), encoding="utf-8")
+    else:
+        raise ConfigError("", "a .json, .yaml, .yml or .toml file", str(file))
+
+
+def _parse(text: str, format: str, where: str) -> Any:
+    if format == "json":
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except (json.JSONDecodeError, RecursionError) as error:
+            raise ConfigError("", f"valid JSON in {where}", _snippet(text), hint=str(error)) from None
+    elif format == "yaml":
+        try:
+            import yaml
+        except ImportError:  # pragma: no cover - pyyaml is a dependency
+            raise ConfigError("", "PyYAML installed to read YAML", where) from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ConfigError("", f"valid, plain-data YAML in {where}", _snippet(text),
+                              hint=str(error).splitlines()[0]) from None
+        except RecursionError:
+            raise ConfigError("", f"YAML nested less deeply in {where}", _snippet(text)) from None
+    elif format == "toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError) as error:
+            raise ConfigError("", f"valid TOML in {where}", _snippet(text), hint=str(error)) from None
+    else:
+        raise ConfigError("format", "one of 'json', 'yaml', 'toml'", format)
+    if not isinstance(data, Mapping):
+        raise ConfigError("", f"a mapping with a 'type' at the top of {where}", data)
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ConfigError("", "finite numbers (JSON has no NaN or Infinity)", name)
+
+
+def _snippet(text: str) -> str:
+    text = text.strip()
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def _toml(config: Mapping[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for configs (plain values, nested tables, arrays of tables)."""
+    plain, tables, arrays = [], [], []
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            arrays.append((key, value))
+        else:
+            plain.append(f"{key} = {json.dumps(value)}")
+    lines = plain
+    for key, value in tables:
+        name = f"{prefix}{key}"
+        lines += ["", f"[{name}]", _toml(value, name + ".")]
+    for key, items in arrays:
+        name = f"{prefix}{key}"
+        for item in items:
+            lines += ["", f"[[{name}]]", _toml(item, name + ".")]
+    return "\n".join(line for line in lines if line is not None) + ("\n" if not prefix else "")
