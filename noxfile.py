@@ -52,7 +52,7 @@ def torch(session: nox.Session) -> None:
 def optax(session: nox.Session) -> None:
     """The optax adapter: float32 (JAX's default), then x64 in its own process."""
     install(session, "jax,test")
-    env = {"LRCORE_TEST_BACKENDS": "jax", **QUIET_TF}
+    env = {"LRCORE_TEST_BACKENDS": "jax,optax", **QUIET_TF}
     session.run(*PYTEST, "-m", "optax", *session.posargs, env=env)
     session.run(*PYTEST, "-m", "optax", *session.posargs, env={**env, "JAX_ENABLE_X64": "1"})
 
@@ -76,7 +76,7 @@ _keras_session("torch", "keras,torch,test")
 def conformance(session: nox.Session) -> None:
     """Every framework at once: identical applied learning rates, and the report."""
     install(session, "all,test")
-    env = {"LRCORE_TEST_BACKENDS": "torch,jax,keras,tensorflow", **QUIET_TF}
+    env = {"LRCORE_TEST_BACKENDS": "torch,jax,optax,keras,tensorflow", **QUIET_TF}
     session.run(*PYTEST, "-m", "conformance", *session.posargs, env=env)
 
 
@@ -84,7 +84,7 @@ def conformance(session: nox.Session) -> None:
 def distributed(session: nox.Session) -> None:
     """Multi-process torch DDP, multi-device JAX and Keras data parallelism on the CPU."""
     install(session, "all,test")
-    env = {"LRCORE_TEST_BACKENDS": "torch,jax,keras,tensorflow", **QUIET_TF}
+    env = {"LRCORE_TEST_BACKENDS": "torch,jax,optax,keras,tensorflow", **QUIET_TF}
     session.run(*PYTEST, "-m", "distributed", *session.posargs, env=env)
 
 
