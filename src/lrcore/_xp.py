@@ -65,7 +65,8 @@ class Namespace:
     def maximum(self, a: Any, b: Any) -> Array:
         raise NotImplementedError
 
-    def floordiv(self, a: Array, b: int) -> Array:
+    def floordiv(self, a: Array, b: Any) -> Array:
+        """Floor division of integer arrays; ``b`` is a Python int or an integer array."""
         raise NotImplementedError
 
     def mod(self, a: Array, b: int) -> Array:
@@ -124,7 +125,7 @@ class NumpyNamespace(Namespace):
     def maximum(self, a: Any, b: Any) -> Array:
         return self.np.maximum(self._f(a), self._f(b))
 
-    def floordiv(self, a: Array, b: int) -> Array:
+    def floordiv(self, a: Array, b: Any) -> Array:
         return a // b
 
     def mod(self, a: Array, b: int) -> Array:
@@ -199,27 +200,78 @@ def sin2_quarter(
     This is ``(1 + cos(pi * done / length)) / 2`` written with the *remaining* steps:
     the argument never comes near a zero of the cosine, so the end of a cosine decay
     keeps its relative precision (the naive form loses all of it in float32).
+
+    In float32, ``k = hi * base + lo`` splits the angle as ``A + B`` and
+    ``sin(A + B)**2 == sin(A)**2 + sin(B)**2 * cos(2A) + sin(2A) * sin(2B) / 2``: a sum
+    of non-negative table products for ``A <= pi/4``, so no cancellation and no
+    squaring of a rounded value.
     """
     if kmax is None:
         kmax = int(math.ceil(length))
+    k = xp.minimum(xp.maximum(k, 0), kmax)
     if xp.bits == 64 or kmax >= _SIN_LEVEL_LIMIT:
         s = xp.sin((xp.to_float(k) + offset) * (math.pi / 2 / length))
         return s * s
-    hi_sin, hi_cos, lo_sin, lo_cos, base = _sin_tables(float(length), float(offset), int(kmax))
+    sin2_a, cos_2a, half_sin_2a, sin2_b, sin_2b, base = _sin_tables(float(length), float(offset), int(kmax))
     hi = xp.floordiv(k, base)
     lo = xp.mod(k, base)
-    s = xp.take(hi_sin, hi) * xp.take(lo_cos, lo) + xp.take(hi_cos, hi) * xp.take(lo_sin, lo)
-    return s * s
+    return (xp.take(sin2_a, hi) + xp.take(sin2_b, lo) * xp.take(cos_2a, hi)) + xp.take(
+        half_sin_2a, hi
+    ) * xp.take(sin_2b, lo)
 
 
 @functools.lru_cache(maxsize=256)
-def _sin_tables(length: float, offset: float, kmax: int) -> tuple[Any, Any, Any, Any, int]:
+def _sin_tables(length: float, offset: float, kmax: int) -> tuple[Any, ...]:
     np = _np()
     base = max(1, math.isqrt(kmax) + 1)
     alpha = math.pi / 2 / length
-    a = np.arange(kmax // base + 1, dtype=np.float64) * base + offset
-    b = np.arange(base, dtype=np.float64)
-    return np.sin(alpha * a), np.cos(alpha * a), np.sin(alpha * b), np.cos(alpha * b), base
+    a = alpha * (np.arange(kmax // base + 1, dtype=np.float64) * base + offset)
+    b = alpha * np.arange(base, dtype=np.float64)
+    return np.sin(a) ** 2, np.cos(2 * a), np.sin(2 * a) / 2, np.sin(b) ** 2, np.sin(2 * b), base
+
+
+def sin2_quarter_cycles(xp: Namespace, k: Array, cycle: Array, lengths: Sequence[int]) -> Array:
+    """``sin(pi/2 * k / lengths[cycle]) ** 2`` for integer ``0 <= k <= lengths[cycle]``:
+    :func:`sin2_quarter` for cycles of different lengths (SGDR with ``cycle_mult``).
+
+    In float32 each cycle shorter than 2**24 steps gets its own digit tables, stored end
+    to end; longer cycles (where a float32 step is no longer exact) use ``sin`` directly.
+    """
+    np = _np()
+    length = xp.take(np.minimum(np.asarray(lengths, dtype=np.int64), xp.int_max), cycle)
+    k = xp.minimum(xp.maximum(k, 0), length)
+    direct_sin = xp.sin(xp.to_float(k) * (math.pi / 2) / xp.to_float(length))
+    direct = direct_sin * direct_sin
+    if xp.bits == 64:
+        return direct
+    tabled = tuple(n for n in lengths if n < _SIN_LEVEL_LIMIT)
+    if not tabled:
+        return direct
+    sin2_a, cos_2a, half_sin_2a, sin2_b, sin_2b, bases, hi_at, lo_at = _cycle_tables(tabled)
+    last = len(tabled) - 1
+    index = xp.minimum(cycle, last)
+    base = xp.take(bases, index)
+    hi = xp.floordiv(k, base)
+    lo = k - hi * base
+    hi = xp.minimum(hi + xp.take(hi_at, index), len(sin2_a) - 1)
+    lo = xp.minimum(lo + xp.take(lo_at, index), len(sin2_b) - 1)
+    value = (xp.take(sin2_a, hi) + xp.take(sin2_b, lo) * xp.take(cos_2a, hi)) + xp.take(
+        half_sin_2a, hi
+    ) * xp.take(sin_2b, lo)
+    return xp.where(cycle <= last, value, direct)
+
+
+@functools.lru_cache(maxsize=64)
+def _cycle_tables(lengths: tuple[int, ...]) -> tuple[Any, ...]:
+    np = _np()
+    parts: list[tuple[Any, ...]] = [_sin_tables(float(n), 0.0, n) for n in lengths]
+    bases = np.asarray([p[5] for p in parts], dtype=np.int64)
+    hi_sizes = [len(p[0]) for p in parts]
+    lo_sizes = [len(p[3]) for p in parts]
+    hi_at = np.concatenate([[0], np.cumsum(hi_sizes)[:-1]]).astype(np.int64)
+    lo_at = np.concatenate([[0], np.cumsum(lo_sizes)[:-1]]).astype(np.int64)
+    joined = [np.concatenate([p[i] for p in parts]) for i in range(5)]
+    return (*joined, bases, hi_at, lo_at)
 
 
 def exp_steps(xp: Namespace, k: Array, log_rate: float, scale: float, kmax: int) -> Array:
@@ -233,7 +285,7 @@ def exp_steps(xp: Namespace, k: Array, log_rate: float, scale: float, kmax: int)
     if log_rate < 0:
         # Past this the float64 value is zero: clamping there keeps the tables small.
         kmax = min(kmax, int(800.0 / -log_rate) + 1)
-    k = clamp_steps(xp, k, kmax)
+    k = xp.maximum(clamp_steps(xp, k, kmax), 0)
     if xp.bits == 64:
         return scale * xp.exp(xp.to_float(k) * log_rate)
     tables, base = _exp_tables(float(log_rate), float(scale), int(kmax))

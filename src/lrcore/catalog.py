@@ -23,6 +23,7 @@ from ._xp import (
     fits,
     fraction,
     sin2_quarter,
+    sin2_quarter_cycles,
 )
 
 _dataclass = dataclasses.dataclass(frozen=True, repr=False, eq=True)
@@ -414,11 +415,9 @@ class CosineRestarts(Schedule):
         done = t - begin
         remaining = length_i - done
         amp = xp.take(span * np.power(self.peak_decay, np.arange(len(starts) - 1, dtype=np.float64)), cycle)
-        flen = xp.to_float(length_i)
-        s_done = xp.sin(xp.to_float(done) * (math.pi / 2) / flen)
-        s_rem = xp.sin(xp.to_float(remaining) * (math.pi / 2) / flen)
-        near_peak = (self.end + amp) - amp * (s_done * s_done)
-        near_end = self.end + amp * (s_rem * s_rem)
+        lengths = tuple(int(n) for n in np.diff(starts))
+        near_peak = (self.end + amp) - amp * sin2_quarter_cycles(xp, done, cycle, lengths)
+        near_end = self.end + amp * sin2_quarter_cycles(xp, remaining, cycle, lengths)
         return xp.where(done <= remaining, near_peak, near_end)
 
     def _starts(self) -> list[int]:
