@@ -1,7 +1,8 @@
 """The schedule model: immutable values with one formula, validated parameters and a
 config form.
 
-A schedule class is a frozen dataclass whose fields are declared with :func:`param`.
+A schedule class declares its fields with :func:`param` (a tiny stand-in for a frozen
+dataclass: ``dataclasses`` costs more import time than all of lrcore).
 The field's *kind* says what values it accepts; validation, config parsing,
 ``to_config`` and ``repr`` are all driven by those declarations, so a class holds
 little more than its formula (:meth:`Schedule.formula`).
@@ -9,8 +10,6 @@ little more than its formula (:meth:`Schedule.formula`).
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import math
 import operator
 from typing import Any, Callable, ClassVar, Iterator, Mapping
@@ -20,37 +19,112 @@ from ._xp import Array, Namespace, numpy_namespace
 
 REGISTRY: dict[str, type[Schedule]] = {}
 
-_MISSING: Any = dataclasses.MISSING
+_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<required>"})()
 _CHUNK = 1 << 16  # values() works in cache-sized chunks
+_INT64_MAX = (1 << 63) - 1
+# Step counts stay exact in float64 (formulas divide by them), and sums of a few of them
+# (up + down, warmup + decay) still fit the int64 steps of the host namespace.
+MAX_STEPS = 1 << 53
+# Float parameters must be representable by the float32 adapters.
+MAX_FLOAT = 3.4028234663852886e38
+
+
+class Param:
+    """A declared schedule parameter: its kind (what values it accepts, see
+    ``coerce_kind``), its default, and its name in configs (``name``, when the
+    attribute must differ, as ``values_`` does from the ``values()`` method)."""
+
+    def __init__(self, kind: str, default: Any, options: dict[str, Any]) -> None:
+        self.kind = kind
+        self.default = default
+        self.key: str = options.pop("name", "")
+        self.options = options
+        self.attr = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = name
+        self.key = self.key or name
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
 
 
 def param(kind: str, default: Any = _MISSING, **options: Any) -> Any:
-    """Declare a schedule parameter of a given kind (see ``_coerce``)."""
-    return dataclasses.field(default=default, metadata={"kind": kind, **options})
+    """Declare a schedule parameter of a given kind (see ``coerce_kind``)."""
+    return Param(kind, default, options)
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+def fields(schedule: Schedule | type[Schedule]) -> tuple[Param, ...]:
+    """The declared parameters of a schedule (class), in declaration order."""
+    cls = schedule if isinstance(schedule, type) else type(schedule)
+    return cls._fields
+
+
 class Schedule:
     """Base class of every schedule: ``lr = schedule(t)`` for the step ``t``.
 
     ``t`` counts optimizer updates already applied, so the first update uses
-    ``schedule(0)``. Past its horizon a schedule holds its final value.
+    ``schedule(0)``. Past its horizon a schedule holds its final value. Schedules are
+    immutable, hashable values: equal parameters make equal schedules.
     """
 
     type: ClassVar[str] = ""
+    _fields: ClassVar[tuple[Param, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._fields = tuple(v for v in cls.__dict__.values() if isinstance(v, Param))
         if cls.__dict__.get("type"):
             REGISTRY[cls.type] = cls
 
-    def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if value is None and field.default is None:
-                continue
-            object.__setattr__(self, field.name, _coerce(field, value, config_key(field)))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        params = self._fields
+        if len(args) > len(params):
+            raise TypeError(f"lrcore.{self.type}() takes at most {len(params)} positional arguments")
+        given = dict(zip((p.key for p in params), args))
+        for name, value in kwargs.items():
+            if name in given:
+                raise TypeError(f"lrcore.{self.type}() got multiple values for {name!r}")
+            given[name] = value
+        keys = {p.key for p in params}
+        for name in given:
+            if name not in keys:
+                hint = _did_you_mean(name, keys)
+                raise TypeError(
+                    f"lrcore.{self.type}() got an unexpected parameter {name!r}" + (f"; {hint}" if hint else "")
+                )
+        for p in params:
+            if p.key in given:
+                value = given[p.key]
+            elif p.required:
+                raise ConfigError(p.key, f"a value (required by {self.type!r})", None, hint="missing")
+            else:
+                value = p.default
+            if not (value is None and p.default is None):
+                value = coerce_kind(p.kind, value, p.key, dict(p.options))
+            object.__setattr__(self, p.attr, value)
         self.check()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"lrcore schedules are immutable; build a new lrcore.{self.type}(...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("lrcore schedules are immutable")
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, p.attr) for p in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self) or not isinstance(other, Schedule):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_from_config_dict, (self.to_config(),))
 
     # -- what subclasses provide ------------------------------------------------------
 
@@ -88,16 +162,26 @@ class Schedule:
         ``bits=32`` evaluates the float32 arithmetic the traced adapters use)."""
         import numpy as np
 
-        steps = np.asarray(ts)
+        try:
+            steps = np.asarray(ts)
+        except (ValueError, TypeError, OverflowError):  # ragged nesting, odd objects
+            raise ConfigError("t", "integer steps", ts) from None
         if steps.dtype.kind not in "iu":
             if steps.size == 0:
                 steps = steps.astype(np.int64)
-            elif steps.dtype.kind == "f" and np.all(np.isfinite(steps)) and np.all(steps == np.floor(steps)):
+            elif (
+                steps.dtype.kind == "f"
+                and np.all(np.isfinite(steps))
+                and np.all(steps == np.floor(steps))
+                and np.all(np.abs(steps) < 2.0**63)
+            ):
                 steps = steps.astype(np.int64)
             else:
                 raise ConfigError("t", "integer steps", ts)
         if steps.size and int(steps.min()) < 0:
             raise ConfigError("t", "steps >= 0", int(steps.min()))
+        if steps.size and int(steps.max()) > _INT64_MAX:  # uint64 beyond int64
+            raise ConfigError("t", f"steps <= {_INT64_MAX}", int(steps.max()))
         xp = numpy_namespace(bits)
         flat = steps.reshape(-1).astype(np.int64)
         out = np.empty(flat.shape, dtype=xp.float)
@@ -111,36 +195,35 @@ class Schedule:
     def to_config(self) -> dict[str, Any]:
         """Plain JSON types: ``lrcore.from_config(s.to_config()) == s``."""
         config: dict[str, Any] = {"type": self.type}
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if field.default is not _MISSING and _same(value, field.default):
+        for p in self._fields:
+            value = getattr(self, p.attr)
+            if not p.required and _same(value, p.default):
                 continue
-            config[config_key(field)] = _encode(value)
+            config[p.key] = _encode(value)
         return config
 
     def __repr__(self) -> str:
         parts = []
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if field.default is not _MISSING and _same(value, field.default):
+        for p in self._fields:
+            value = getattr(self, p.attr)
+            if not p.required and _same(value, p.default):
                 continue
             shown = list(value) if isinstance(value, tuple) else value
-            parts.append(f"{config_key(field)}={shown!r}")
+            parts.append(f"{p.key}={shown!r}")
         return f"lrcore.{self.type}({', '.join(parts)})"
 
     def __iter__(self) -> Iterator[Schedule]:
         """Nested schedules (for combinators); leaves have none."""
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
+        for p in self._fields:
+            value = getattr(self, p.attr)
             if isinstance(value, Schedule):
                 yield value
             elif isinstance(value, tuple):
                 yield from (v for v in value if isinstance(v, Schedule))
 
 
-def config_key(field: dataclasses.Field[Any]) -> str:
-    """The parameter's name in configs and constructors (``values_`` is ``values``)."""
-    return str(field.metadata.get("name", field.name))
+def _from_config_dict(config: dict[str, Any]) -> Schedule:
+    return from_mapping(config)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -156,32 +239,44 @@ def _encode(value: Any) -> Any:
 
 
 def _host_step(t: Any) -> int:
-    if isinstance(t, bool) or not isinstance(t, int):
-        index = getattr(t, "__index__", None)
-        if index is None:
-            if isinstance(t, float) and t.is_integer():
-                t = int(t)
-            else:
-                raise ConfigError("t", "an integer step", t)
+    if isinstance(t, bool):  # True is an int to Python, never a step
+        raise ConfigError("t", "an integer step", t)
+    if not isinstance(t, int):
+        if isinstance(t, float) and t.is_integer():
+            t = int(t)
         else:
-            t = operator.index(t)
+            try:
+                t = operator.index(t)  # NumPy and other integer scalars
+            except TypeError:
+                raise ConfigError("t", "an integer step", t) from None
     if t < 0:
         raise ConfigError("t", "a step >= 0", t)
+    if t > _INT64_MAX:
+        raise ConfigError("t", f"a step <= {_INT64_MAX}", t)
     return t
 
 
 # -- parameter kinds --------------------------------------------------------------------
 
 
+def _is_numpy_scalar(value: Any) -> bool:
+    return type(value).__module__ == "numpy" and getattr(value, "shape", None) == ()
+
+
 def _number(value: Any, path: str, expected: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        if _is_numpy_scalar(value):
             return _number(value.item(), path, expected)
         raise ConfigError(path, expected, value)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond float64
+        raise ConfigError(path, expected, value) from None
     if not math.isfinite(x):
         raise ConfigError(path, expected, value)
-    return x
+    if abs(x) > MAX_FLOAT:
+        raise ConfigError(path, expected, value, hint=f"beyond float32's range ({MAX_FLOAT:.4g})")
+    return x + 0.0  # -0.0 becomes 0.0: a learning rate never carries a sign bit
 
 
 def _integer(value: Any, path: str, expected: str) -> int:
@@ -191,7 +286,7 @@ def _integer(value: Any, path: str, expected: str) -> int:
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+    if _is_numpy_scalar(value):
         return _integer(value.item(), path, expected)
     raise ConfigError(path, expected, value)
 
@@ -223,22 +318,15 @@ _int_check = _ranged("int")
 _float_check = _ranged("float")
 
 
-def _coerce(field: dataclasses.Field[Any], value: Any, path: str) -> Any:
-    options = dict(field.metadata)
-    kind = options.pop("kind")
-    options.pop("name", None)
-    return coerce_kind(kind, value, path, options)
-
-
 def coerce_kind(kind: str, value: Any, path: str, options: dict[str, Any]) -> Any:
     if kind == "rate":  # a learning rate: finite and >= 0
         return _float_check(value, path, {"min": 0.0, **options})
     if kind == "float":
         return _float_check(value, path, options)
     if kind == "steps":  # a positive step count
-        return _int_check(value, path, {"min": 1, **options})
+        return _int_check(value, path, {"min": 1, "max": MAX_STEPS, **options})
     if kind == "count":  # a non-negative step count
-        return _int_check(value, path, {"min": 0, **options})
+        return _int_check(value, path, {"min": 0, "max": MAX_STEPS, **options})
     if kind == "int":
         return _int_check(value, path, options)
     if kind == "bool":
@@ -265,7 +353,8 @@ def coerce_kind(kind: str, value: Any, path: str, options: dict[str, Any]) -> An
     if kind == "boundaries":  # strictly increasing step numbers
         first = options.get("min", 0)
         items = _sequence(value, path, "a list of integer steps")
-        out = tuple(_int_check(v, f"{path}[{i}]", {"min": first}) for i, v in enumerate(items))
+        bounds = {"min": first, "max": MAX_STEPS}
+        out = tuple(_int_check(v, f"{path}[{i}]", bounds) for i, v in enumerate(items))
         for i in range(1, len(out)):
             if out[i] <= out[i - 1]:
                 raise ConfigError(
@@ -283,7 +372,8 @@ def coerce_kind(kind: str, value: Any, path: str, options: dict[str, Any]) -> An
 
 
 def _sequence(value: Any, path: str, expected: str) -> list[Any]:
-    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+    # Sets have no order (YAML's !!set builds one), so they are no list of steps or values.
+    if isinstance(value, (str, bytes, Mapping, set, frozenset)) or not hasattr(value, "__iter__"):
         raise ConfigError(path, expected, value)
     try:
         return list(value)
@@ -292,6 +382,8 @@ def _sequence(value: Any, path: str, expected: str) -> list[Any]:
 
 
 def _did_you_mean(word: str, options: Any) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else ""
 
@@ -318,19 +410,19 @@ def from_mapping(config: Mapping[str, Any], path: str = "") -> Schedule:
         raise ConfigError(type_path, "a schedule type (one of: " + ", ".join(sorted(REGISTRY)) + ")", name,
                           hint=hint)
     cls = REGISTRY[name]
-    fields = {config_key(f): f for f in dataclasses.fields(cls)}
+    params = {p.key: p for p in cls._fields}
     kwargs: dict[str, Any] = {}
     for key, value in config.items():
         if key == "type":
             continue
-        if not isinstance(key, str) or key not in fields:
-            hint = _did_you_mean(key, fields) if isinstance(key, str) else ""
+        if not isinstance(key, str) or key not in params:
+            hint = _did_you_mean(key, params) if isinstance(key, str) else ""
             key_path = f"{path}.{key}" if path else str(key)
-            raise ConfigError(key_path, f"a parameter of {name!r} (one of: {', '.join(fields)})", key,
+            raise ConfigError(key_path, f"a parameter of {name!r} (one of: {', '.join(params)})", key,
                               hint=hint or "unknown key")
         kwargs[key] = value
-    for field_name, field in fields.items():
-        if field_name not in kwargs and field.default is _MISSING:
+    for field_name, p in params.items():
+        if field_name not in kwargs and p.required:
             key_path = f"{path}.{field_name}" if path else field_name
             raise ConfigError(key_path, f"a value (required by {name!r})", None, hint="missing key")
     try:

@@ -6,7 +6,6 @@ example. ``t`` is an integer number of applied updates (see SPEC section 3).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
@@ -26,22 +25,11 @@ from ._xp import (
     sin2_quarter_cycles,
 )
 
-_dataclass = dataclasses.dataclass(frozen=True, repr=False, eq=True)
-
-
-def _init(self: Schedule, **fields: Any) -> None:
-    """``__init__`` for classes whose parameter names clash with methods."""
-    for name, value in fields.items():
-        object.__setattr__(self, name, value)
-    self.__post_init__()
-
-
 def _int_table(xp: Namespace, values: Any) -> Any:
     np = _np()
     return np.minimum(np.asarray(values, dtype=np.int64), xp.int_max)
 
 
-@_dataclass
 class Constant(Schedule):
     """``value`` at every step.
 
@@ -60,7 +48,6 @@ class Constant(Schedule):
         return 0
 
 
-@_dataclass
 class Linear(Schedule):
     """``start + (end - start) * t / steps``, then ``end``.
 
@@ -82,7 +69,6 @@ class Linear(Schedule):
         return self.steps
 
 
-@_dataclass
 class Polynomial(Schedule):
     """``(start - end) * (1 - t / steps) ** power + end`` (Keras PolynomialDecay).
 
@@ -125,7 +111,6 @@ class Polynomial(Schedule):
         return None if self.cycle else self.steps
 
 
-@_dataclass
 class Cosine(Schedule):
     """``end + (start - end) * (0.5 * (1 + cos(pi * t / steps))) ** exponent``, then ``end``.
 
@@ -151,7 +136,6 @@ class Cosine(Schedule):
         return self.steps
 
 
-@_dataclass
 class Exponential(Schedule):
     """``start * rate ** ((t - begin) / steps)``, ``start`` before ``begin``.
 
@@ -202,7 +186,6 @@ class Exponential(Schedule):
         return xp.maximum(value, self.bound) if self.rate < 1.0 else xp.minimum(value, self.bound)
 
 
-@_dataclass
 class Step(Schedule):
     """``start * gamma ** (t // step_size)`` (torch StepLR).
 
@@ -219,7 +202,6 @@ class Step(Schedule):
         return exp_steps(xp, xp.floordiv(t, self.step_size), math.log(self.gamma), self.start, xp.int_max)
 
 
-@_dataclass
 class Multistep(Schedule):
     """``start * gamma ** (number of milestones <= t)`` (torch MultiStepLR).
 
@@ -245,7 +227,6 @@ class Multistep(Schedule):
         return list(self.milestones)
 
 
-@_dataclass
 class PiecewiseConstant(Schedule):
     """``values[i]`` where ``i`` is the number of ``boundaries <= t``.
 
@@ -259,9 +240,6 @@ class PiecewiseConstant(Schedule):
     type = "piecewise_constant"
     boundaries_: tuple[int, ...] = param("boundaries", min=1, name="boundaries")
     values_: tuple[float, ...] = param("rates", name="values")
-
-    def __init__(self, boundaries: Any, values: Any) -> None:
-        _init(self, boundaries_=boundaries, values_=values)
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()
@@ -280,7 +258,6 @@ class PiecewiseConstant(Schedule):
         return list(self.boundaries_)
 
 
-@_dataclass
 class PiecewiseLinear(Schedule):
     """Linear interpolation through the points ``(boundaries[i], values[i])``, held
     flat before the first and after the last point.
@@ -292,9 +269,6 @@ class PiecewiseLinear(Schedule):
     type = "piecewise_linear"
     boundaries_: tuple[int, ...] = param("boundaries", nonempty=True, name="boundaries")
     values_: tuple[float, ...] = param("rates", name="values")
-
-    def __init__(self, boundaries: Any, values: Any) -> None:
-        _init(self, boundaries_=boundaries, values_=values)
 
     def check(self) -> None:
         if len(self.values_) != len(self.boundaries_):
@@ -324,7 +298,6 @@ class PiecewiseLinear(Schedule):
         return list(self.boundaries_)
 
 
-@_dataclass
 class InverseTime(Schedule):
     """``start / (1 + rate * t / steps)`` (floored ``t // steps`` with ``staircase``).
 
@@ -346,7 +319,6 @@ class InverseTime(Schedule):
         return self.start / (1.0 + x)
 
 
-@_dataclass
 class InverseSqrt(Schedule):
     """Linear warmup from 0 to ``peak`` over ``warmup`` steps, then
     ``peak * sqrt(timescale / (t - warmup + timescale))`` (``timescale`` defaults to
@@ -376,7 +348,6 @@ class InverseSqrt(Schedule):
         return xp.where(t < self.warmup, ramp, decay) if fits(xp, self.warmup) else ramp
 
 
-@_dataclass
 class CosineRestarts(Schedule):
     """SGDR: cosine cycles from ``end + (start - end) * peak_decay ** i`` down to ``end``.
 
@@ -434,7 +405,6 @@ class CosineRestarts(Schedule):
         return self._starts()[1:11]
 
 
-@_dataclass
 class Cyclic(Schedule):
     """torch CyclicLR: up from ``low`` to ``high`` in ``up`` steps, back in ``down``.
 
@@ -476,7 +446,6 @@ class Cyclic(Schedule):
         return self.low + amp * shaped
 
 
-@_dataclass
 class OneCycle(Schedule):
     """torch OneCycleLR over ``total`` steps.
 
@@ -543,7 +512,6 @@ class OneCycle(Schedule):
         return [math.floor(end) for _, end, _, _ in self._phases()]
 
 
-@_dataclass
 class WarmupStableDecay(Schedule):
     """Warmup from ``start`` to ``peak`` over ``warmup`` steps, hold ``peak``, then decay
     to ``end`` over the last ``decay`` of ``total`` steps (shape ``linear``, ``cosine``
@@ -597,7 +565,6 @@ class WarmupStableDecay(Schedule):
         return [self.warmup, self.total - self.decay, self.total]
 
 
-@_dataclass
 class Tanh(Schedule):
     """timm TanhLRScheduler:
     ``end + (start - end) * (1 - tanh(lower * (1 - r) + upper * r)) / 2`` with
@@ -635,7 +602,6 @@ class Tanh(Schedule):
         return self.steps
 
 
-@_dataclass
 class Table(Schedule):
     """``values[min(t, len(values) - 1)]``: a host function tabulated ahead of time.
 
@@ -645,9 +611,6 @@ class Table(Schedule):
 
     type = "table"
     values_: tuple[float, ...] = param("rates", name="values")
-
-    def __init__(self, values: Any) -> None:
-        _init(self, values_=values)
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from ._base import Schedule, param
@@ -10,10 +9,6 @@ from ._errors import ConfigError
 from ._shapes import anneal
 from ._xp import Array, Namespace, clamp_steps, fits
 
-_dataclass = dataclasses.dataclass(frozen=True, repr=False, eq=True)
-
-
-@_dataclass
 class Warmup(Schedule):
     """Ramp from ``start`` to ``schedule(0)`` over ``steps`` (``shape``: ``linear`` or
     ``cosine``), then ``schedule(t - steps)``.
@@ -44,7 +39,6 @@ class Warmup(Schedule):
         return [self.steps] + [self.steps + b for b in self.schedule.breakpoints()]
 
 
-@_dataclass
 class Join(Schedule):
     """``schedules[i]`` from ``boundaries[i - 1]`` on, seeing ``t - boundaries[i - 1]``
     (optax ``join_schedules``).
@@ -58,11 +52,6 @@ class Join(Schedule):
     type = "join"
     schedules: tuple[Schedule, ...] = param("schedules")
     boundaries_: tuple[int, ...] = param("boundaries", min=1, name="boundaries")
-
-    def __init__(self, schedules: Any, boundaries: Any) -> None:
-        object.__setattr__(self, "schedules", schedules)
-        object.__setattr__(self, "boundaries_", boundaries)
-        self.__post_init__()
 
     def check(self) -> None:
         if len(self.boundaries_) != len(self.schedules) - 1:
@@ -90,7 +79,6 @@ class Join(Schedule):
         return points
 
 
-@_dataclass
 class Scale(Schedule):
     """``factor * schedule(t)``; ``factor`` is a number or a schedule (torch's
     ChainedScheduler multiplies its schedulers' factors the same way).
@@ -124,7 +112,6 @@ class Scale(Schedule):
         return points
 
 
-@_dataclass
 class Clip(Schedule):
     """``schedule(t)`` clamped to ``[min, max]`` (either may be omitted).
 
@@ -159,7 +146,6 @@ class Clip(Schedule):
         return self.schedule.breakpoints()
 
 
-@_dataclass
 class PerEpoch(Schedule):
     """``schedule(t // steps_per_epoch)``: an epoch-indexed schedule on a step counter.
 

@@ -6,15 +6,18 @@ loader (a tag that would build a Python object is an error).
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ._base import Schedule, from_mapping
 from ._errors import ConfigError
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 _MAX_BYTES = 16 << 20
+_MAX_DEPTH = 64  # schedules nested deeper than this are a mistake (or a cycle of YAML aliases)
+_MAX_ITEMS = 4_000_000  # containers and values, counting every repetition of a shared part
 
 
 def from_config(config: Mapping[str, Any]) -> Schedule:
@@ -23,7 +26,34 @@ def from_config(config: Mapping[str, Any]) -> Schedule:
     >>> lrcore.from_config({"type": "cosine", "start": 0.1, "end": 0.0, "steps": 100})
     lrcore.cosine(start=0.1, end=0.0, steps=100)
     """
+    _check_shape(config)
     return from_mapping(config)
+
+
+def _check_shape(config: Any) -> None:
+    """Reject configs nested too deeply or too large once shared parts are repeated.
+
+    YAML aliases can make a small file describe a cycle or an exponentially large tree
+    ("billion laughs"); building schedules from it would recurse forever or hang.
+    """
+    count = 0
+    stack: list[tuple[Any, str, int]] = [(config, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        count += 1
+        if count > _MAX_ITEMS:
+            raise ConfigError("", f"a config of at most {_MAX_ITEMS} values", "more",
+                              hint="YAML aliases repeat each shared part")
+        if isinstance(value, Mapping):
+            children = [(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):
+            children = [(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        else:
+            continue
+        if depth >= _MAX_DEPTH and any(isinstance(v, (Mapping, list, tuple)) for v, _ in children):
+            raise ConfigError(path, f"a config nested at most {_MAX_DEPTH} levels deep", "deeper nesting",
+                              hint="a cycle through YAML aliases?")
+        stack.extend((v, p, depth + 1) for v, p in children)
 
 
 def loads(text: str, format: str = "json") -> Schedule:
@@ -33,6 +63,8 @@ def loads(text: str, format: str = "json") -> Schedule:
 
 def load(path: str | os.PathLike[str]) -> Schedule:
     """A schedule from a ``.json``, ``.yaml``/``.yml`` or ``.toml`` file."""
+    from pathlib import Path
+
     file = Path(path)
     suffix = file.suffix.lower()
     formats = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
@@ -52,6 +84,9 @@ def load(path: str | os.PathLike[str]) -> Schedule:
 
 def dump(schedule: Schedule, path: str | os.PathLike[str]) -> None:
     """Write ``schedule.to_config()`` to a ``.json``, ``.yaml`` or ``.toml`` file."""
+    import json
+    from pathlib import Path
+
     file = Path(path)
     config = schedule.to_config()
     suffix = file.suffix.lower()
@@ -68,10 +103,15 @@ def dump(schedule: Schedule, path: str | os.PathLike[str]) -> None:
 
 
 def _parse(text: str, format: str, where: str) -> Any:
+    import json
+
     if format == "json":
         try:
             data = json.loads(text, parse_constant=_reject_constant)
-        except (json.JSONDecodeError, RecursionError) as error:
+        except ConfigError:
+            raise
+        # ValueError covers JSONDecodeError and integers beyond Python's digit limit.
+        except (ValueError, RecursionError) as error:
             raise ConfigError("", f"valid JSON in {where}", _snippet(text), hint=str(error)) from None
     elif format == "yaml":
         try:
@@ -80,9 +120,9 @@ def _parse(text: str, format: str, where: str) -> Any:
             raise ConfigError("", "PyYAML installed to read YAML", where) from None
         try:
             data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
+        except (yaml.YAMLError, ValueError) as error:  # ValueError: integers beyond the digit limit
             raise ConfigError("", f"valid, plain-data YAML in {where}", _snippet(text),
-                              hint=str(error).splitlines()[0]) from None
+                              hint=(str(error).splitlines() or [""])[0]) from None
         except RecursionError:
             raise ConfigError("", f"YAML nested less deeply in {where}", _snippet(text)) from None
     elif format == "toml":
@@ -90,7 +130,7 @@ def _parse(text: str, format: str, where: str) -> Any:
 
         try:
             data = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, RecursionError) as error:
+        except (ValueError, RecursionError) as error:  # TOMLDecodeError is a ValueError
             raise ConfigError("", f"valid TOML in {where}", _snippet(text), hint=str(error)) from None
     else:
         raise ConfigError("format", "one of 'json', 'yaml', 'toml'", format)
@@ -110,6 +150,8 @@ def _snippet(text: str) -> str:
 
 def _toml(config: Mapping[str, Any], prefix: str = "") -> str:
     """A small TOML writer for configs (plain values, nested tables, arrays of tables)."""
+    import json
+
     plain, tables, arrays = [], [], []
     for key, value in config.items():
         if isinstance(value, Mapping):
