@@ -37,8 +37,13 @@ def install(session: nox.Session, extras: str) -> None:
 def core(session: nox.Session) -> None:
     """The schedule core, configs and CLI: NumPy only (plus matplotlib for plots)."""
     install(session, "test,plot")
-    session.run(*PYTEST, "-m", "not (torch or optax or keras or conformance or distributed)",
-                *session.posargs, env={"LRCORE_TEST_BACKENDS": "", **QUIET_TF})
+    session.run(
+        *PYTEST,
+        "-m",
+        "not (torch or optax or keras or conformance or distributed)",
+        *session.posargs,
+        env={"LRCORE_TEST_BACKENDS": "", **QUIET_TF},
+    )
 
 
 @nox.session(python=PYTHON)

@@ -24,5 +24,6 @@ def require(module: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as error:
-        pytest.skip(f"{module} is not installed ({error}); install it or run its nox session",
-                    allow_module_level=True)
+        pytest.skip(
+            f"{module} is not installed ({error}); install it or run its nox session", allow_module_level=True
+        )

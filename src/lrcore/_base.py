@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Callable, ClassVar, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar
 
 from ._errors import ConfigError
 from ._xp import Array, Namespace, numpy_namespace
@@ -82,7 +83,7 @@ class Schedule:
         params = self._fields
         if len(args) > len(params):
             raise TypeError(f"lrcore.{self.type}() takes at most {len(params)} positional arguments")
-        given = dict(zip((p.key for p in params), args))
+        given = dict(zip((p.key for p in params), args, strict=False))
         for name, value in kwargs.items():
             if name in given:
                 raise TypeError(f"lrcore.{self.type}() got multiple values for {name!r}")
@@ -92,7 +93,8 @@ class Schedule:
             if name not in keys:
                 hint = _did_you_mean(name, keys)
                 raise TypeError(
-                    f"lrcore.{self.type}() got an unexpected parameter {name!r}" + (f"; {hint}" if hint else "")
+                    f"lrcore.{self.type}() got an unexpected parameter {name!r}"
+                    + (f"; {hint}" if hint else "")
                 )
         for p in params:
             if p.key in given:
@@ -227,7 +229,7 @@ def _from_config_dict(config: dict[str, Any]) -> Schedule:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b or (isinstance(a, float) and isinstance(b, (int, float)) and a == b)
+    return (type(a) is type(b) and a == b) or (isinstance(a, float) and isinstance(b, (int, float)) and a == b)
 
 
 def _encode(value: Any) -> Any:
@@ -253,7 +255,7 @@ def _host_step(t: Any) -> int:
         raise ConfigError("t", "a step >= 0", t)
     if t > _INT64_MAX:
         raise ConfigError("t", f"a step <= {_INT64_MAX}", t)
-    return t
+    return int(t)
 
 
 # -- parameter kinds --------------------------------------------------------------------
@@ -266,7 +268,7 @@ def _is_numpy_scalar(value: Any) -> bool:
 def _number(value: Any, path: str, expected: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if _is_numpy_scalar(value):
-            return _number(value.item(), path, expected)
+            return _number(value.item(), path, expected)  # type: ignore[union-attr]
         raise ConfigError(path, expected, value)
     try:
         x = float(value)
@@ -402,13 +404,18 @@ def from_mapping(config: Mapping[str, Any], path: str = "") -> Schedule:
         raise ConfigError(path, "a mapping with a 'type'", config)
     type_path = f"{path}.type" if path else "type"
     if "type" not in config:
-        raise ConfigError(type_path, "a schedule type (one of: " + ", ".join(sorted(REGISTRY)) + ")", None,
-                          hint="the 'type' key is missing")
+        raise ConfigError(
+            type_path,
+            "a schedule type (one of: " + ", ".join(sorted(REGISTRY)) + ")",
+            None,
+            hint="the 'type' key is missing",
+        )
     name = config["type"]
     if not isinstance(name, str) or name not in REGISTRY:
         hint = _did_you_mean(name, REGISTRY) if isinstance(name, str) else ""
-        raise ConfigError(type_path, "a schedule type (one of: " + ", ".join(sorted(REGISTRY)) + ")", name,
-                          hint=hint)
+        raise ConfigError(
+            type_path, "a schedule type (one of: " + ", ".join(sorted(REGISTRY)) + ")", name, hint=hint
+        )
     cls = REGISTRY[name]
     params = {p.key: p for p in cls._fields}
     kwargs: dict[str, Any] = {}
@@ -418,8 +425,12 @@ def from_mapping(config: Mapping[str, Any], path: str = "") -> Schedule:
         if not isinstance(key, str) or key not in params:
             hint = _did_you_mean(key, params) if isinstance(key, str) else ""
             key_path = f"{path}.{key}" if path else str(key)
-            raise ConfigError(key_path, f"a parameter of {name!r} (one of: {', '.join(params)})", key,
-                              hint=hint or "unknown key")
+            raise ConfigError(
+                key_path,
+                f"a parameter of {name!r} (one of: {', '.join(params)})",
+                key,
+                hint=hint or "unknown key",
+            )
         kwargs[key] = value
     for field_name, p in params.items():
         if field_name not in kwargs and p.required:

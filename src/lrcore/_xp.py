@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 Array = Any
 
@@ -207,7 +208,7 @@ def sin2_quarter(
     squaring of a rounded value.
     """
     if kmax is None:
-        kmax = int(math.ceil(length))
+        kmax = math.ceil(length)
     k = xp.minimum(xp.maximum(k, 0), kmax)
     if xp.bits == 64 or kmax >= _SIN_LEVEL_LIMIT:
         s = xp.sin((xp.to_float(k) + offset) * (math.pi / 2 / length))
@@ -307,7 +308,7 @@ def _exp_tables(log_rate: float, scale: float, kmax: int) -> tuple[tuple[Any, ..
     levels = 1
     while (kmax + 1) > 2048**levels:
         levels += 1
-    base = int(math.ceil((kmax + 1) ** (1.0 / levels)))
+    base = math.ceil((kmax + 1) ** (1.0 / levels))
     while base**levels <= kmax:
         base += 1
     tables = []

@@ -25,6 +25,7 @@ from ._xp import (
     sin2_quarter_cycles,
 )
 
+
 def _int_table(xp: Namespace, values: Any) -> Any:
     np = _np()
     return np.minimum(np.asarray(values, dtype=np.int64), xp.int_max)
@@ -158,8 +159,9 @@ class Exponential(Schedule):
 
     def check(self) -> None:
         if self.rate > 1.0 and self.bound is None:
-            raise ConfigError("bound", "a ceiling when rate > 1 (the learning rate would grow without limit)",
-                              None)
+            raise ConfigError(
+                "bound", "a ceiling when rate > 1 (the learning rate would grow without limit)", None
+            )
         if self.bound is not None:
             if self.rate < 1.0 and self.bound > self.start:
                 raise ConfigError("bound", f"a floor <= start ({self.start}) since rate < 1", self.bound)
@@ -179,7 +181,9 @@ class Exponential(Schedule):
         kmax = xp.int_max
         if self.bound is not None and self.bound > 0 and log_rate != 0.0:
             # Beyond the step where the bound takes over, the exponent no longer matters.
-            kmax = min(kmax, int(math.log(self.bound / self.start) / log_rate) + 2) if self.start > 0 else kmax
+            kmax = (
+                min(kmax, int(math.log(self.bound / self.start) / log_rate) + 2) if self.start > 0 else kmax
+            )
         value = exp_steps(xp, k, log_rate, self.start, kmax)
         if self.bound is None:
             return value
@@ -247,8 +251,9 @@ class PiecewiseConstant(Schedule):
 
     def check(self) -> None:
         if len(self.values_) != len(self.boundaries_) + 1:
-            raise ConfigError("values", f"{len(self.boundaries_) + 1} values (one more than boundaries)",
-                              list(self.values_))
+            raise ConfigError(
+                "values", f"{len(self.boundaries_) + 1} values (one more than boundaries)", list(self.values_)
+            )
 
     @property
     def horizon(self) -> int | None:
@@ -272,7 +277,9 @@ class PiecewiseLinear(Schedule):
 
     def check(self) -> None:
         if len(self.values_) != len(self.boundaries_):
-            raise ConfigError("values", f"{len(self.boundaries_)} values (one per boundary)", list(self.values_))
+            raise ConfigError(
+                "values", f"{len(self.boundaries_)} values (one per boundary)", list(self.values_)
+            )
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()
@@ -497,9 +504,15 @@ class OneCycle(Schedule):
         for begin, end, a, b in reversed(self._phases()):
             b_int, e_int = math.floor(begin), math.floor(end)
             value = anneal(
-                xp, shape, a, b,
-                t - b_int, e_int - t, end - begin,
-                done_offset=-(begin - b_int), remaining_offset=end - e_int,
+                xp,
+                shape,
+                a,
+                b,
+                t - b_int,
+                e_int - t,
+                end - begin,
+                done_offset=-(begin - b_int),
+                remaining_offset=end - e_int,
             )
             result = value if result is None else xp.where(t <= e_int, value, result)
         return result
@@ -533,8 +546,9 @@ class WarmupStableDecay(Schedule):
 
     def check(self) -> None:
         if self.warmup + self.decay > self.total:
-            raise ConfigError("warmup", f"warmup + decay <= total ({self.total}); decay is {self.decay}",
-                              self.warmup)
+            raise ConfigError(
+                "warmup", f"warmup + decay <= total ({self.total}); decay is {self.decay}", self.warmup
+            )
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         value = xp.fill(t, self.peak)
@@ -585,15 +599,23 @@ class Tanh(Schedule):
         if not self.lower < self.upper:
             raise ConfigError("upper", f"a value > lower ({self.lower})", self.upper)
         if abs(self.lower) > 40 or abs(self.upper) > 40:
-            raise ConfigError("lower" if abs(self.lower) > 40 else "upper", "a bound within [-40, 40]",
-                              self.lower if abs(self.lower) > 40 else self.upper)
+            raise ConfigError(
+                "lower" if abs(self.lower) > 40 else "upper",
+                "a bound within [-40, 40]",
+                self.lower if abs(self.lower) > 40 else self.upper,
+            )
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         t = clamp_steps(xp, t, self.steps)
         remaining = self.steps - t
         # (1 - tanh(z)) / 2 == 1 / (1 + exp(2 z)), z = upper - (upper - lower) * remaining / steps
-        grow = exp_steps(xp, remaining, -2.0 * (self.upper - self.lower) / self.steps,
-                         math.exp(2.0 * self.upper), self.steps)
+        grow = exp_steps(
+            xp,
+            remaining,
+            -2.0 * (self.upper - self.lower) / self.steps,
+            math.exp(2.0 * self.upper),
+            self.steps,
+        )
         value = self.end + (self.start - self.end) / (1.0 + grow)
         return xp.where(remaining > 0, value, self.end)
 

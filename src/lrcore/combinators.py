@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._base import Schedule, param
 from ._errors import ConfigError
 from ._shapes import anneal
 from ._xp import Array, Namespace, clamp_steps, fits
+
 
 class Warmup(Schedule):
     """Ramp from ``start`` to ``schedule(0)`` over ``steps`` (``shape``: ``linear`` or
@@ -55,12 +54,15 @@ class Join(Schedule):
 
     def check(self) -> None:
         if len(self.boundaries_) != len(self.schedules) - 1:
-            raise ConfigError("boundaries", f"{len(self.schedules) - 1} boundaries for {len(self.schedules)} schedules",
-                              list(self.boundaries_))
+            raise ConfigError(
+                "boundaries",
+                f"{len(self.schedules) - 1} boundaries for {len(self.schedules)} schedules",
+                list(self.boundaries_),
+            )
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         value = self.schedules[0].evaluate(t, xp)
-        for boundary, schedule in zip(self.boundaries_, self.schedules[1:]):
+        for boundary, schedule in zip(self.boundaries_, self.schedules[1:], strict=False):
             if not fits(xp, boundary):
                 break
             value = xp.where(t >= boundary, schedule.evaluate(t - boundary, xp), value)
@@ -73,7 +75,7 @@ class Join(Schedule):
 
     def breakpoints(self) -> list[int]:
         points = list(self.schedules[0].breakpoints())
-        for boundary, schedule in zip(self.boundaries_, self.schedules[1:]):
+        for boundary, schedule in zip(self.boundaries_, self.schedules[1:], strict=False):
             points = [p for p in points if p < boundary] + [boundary]
             points += [boundary + b for b in schedule.breakpoints()]
         return points

@@ -7,13 +7,11 @@ loader (a tag that would build a Python object is an error).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._base import Schedule, from_mapping
 from ._errors import ConfigError
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 _MAX_BYTES = 16 << 20
 _MAX_DEPTH = 64  # schedules nested deeper than this are a mistake (or a cycle of YAML aliases)
@@ -42,8 +40,12 @@ def _check_shape(config: Any) -> None:
         value, path, depth = stack.pop()
         count += 1
         if count > _MAX_ITEMS:
-            raise ConfigError("", f"a config of at most {_MAX_ITEMS} values", "more",
-                              hint="YAML aliases repeat each shared part")
+            raise ConfigError(
+                "",
+                f"a config of at most {_MAX_ITEMS} values",
+                "more",
+                hint="YAML aliases repeat each shared part",
+            )
         if isinstance(value, Mapping):
             children = [(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()]
         elif isinstance(value, (list, tuple)):
@@ -51,8 +53,12 @@ def _check_shape(config: Any) -> None:
         else:
             continue
         if depth >= _MAX_DEPTH and any(isinstance(v, (Mapping, list, tuple)) for v, _ in children):
-            raise ConfigError(path, f"a config nested at most {_MAX_DEPTH} levels deep", "deeper nesting",
-                              hint="a cycle through YAML aliases?")
+            raise ConfigError(
+                path,
+                f"a config nested at most {_MAX_DEPTH} levels deep",
+                "deeper nesting",
+                hint="a cycle through YAML aliases?",
+            )
         stack.extend((v, p, depth + 1) for v, p in children)
 
 
@@ -121,8 +127,12 @@ def _parse(text: str, format: str, where: str) -> Any:
         try:
             data = yaml.safe_load(text)
         except (yaml.YAMLError, ValueError) as error:  # ValueError: integers beyond the digit limit
-            raise ConfigError("", f"valid, plain-data YAML in {where}", _snippet(text),
-                              hint=(str(error).splitlines() or [""])[0]) from None
+            raise ConfigError(
+                "",
+                f"valid, plain-data YAML in {where}",
+                _snippet(text),
+                hint=(str(error).splitlines() or [""])[0],
+            ) from None
         except RecursionError:
             raise ConfigError("", f"YAML nested less deeply in {where}", _snippet(text)) from None
     elif format == "toml":

@@ -25,7 +25,9 @@ def test_round_trip_through_json(name: str) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml", ".yml", ".toml"])
-@pytest.mark.parametrize("name", ["join", "warmup_join_nested", "scale_by_schedule", "piecewise_linear", "table"])
+@pytest.mark.parametrize(
+    "name", ["join", "warmup_join_nested", "scale_by_schedule", "piecewise_linear", "table"]
+)
 def test_dump_and_load_every_format(tmp_path: Path, name: str, suffix: str) -> None:
     schedule = CASES[name]
     path = tmp_path / f"config{suffix}"
@@ -50,26 +52,62 @@ def leaf() -> st.SearchStrategy[lrcore.Schedule]:
     return st.one_of(
         st.builds(lrcore.constant, value=rates),
         st.builds(lrcore.linear, start=rates, end=rates, steps=steps),
-        st.builds(lrcore.cosine, start=rates, end=rates, steps=steps,
-                  exponent=st.floats(min_value=0.25, max_value=4.0)),
-        st.builds(lrcore.polynomial, start=rates, end=rates, steps=steps,
-                  power=st.floats(min_value=0.25, max_value=4.0), cycle=st.booleans()),
-        st.builds(lrcore.exponential, start=rates, rate=st.floats(min_value=0.01, max_value=1.0), steps=steps,
-                  staircase=st.booleans(), begin=st.integers(0, 1000)),
+        st.builds(
+            lrcore.cosine,
+            start=rates,
+            end=rates,
+            steps=steps,
+            exponent=st.floats(min_value=0.25, max_value=4.0),
+        ),
+        st.builds(
+            lrcore.polynomial,
+            start=rates,
+            end=rates,
+            steps=steps,
+            power=st.floats(min_value=0.25, max_value=4.0),
+            cycle=st.booleans(),
+        ),
+        st.builds(
+            lrcore.exponential,
+            start=rates,
+            rate=st.floats(min_value=0.01, max_value=1.0),
+            steps=steps,
+            staircase=st.booleans(),
+            begin=st.integers(0, 1000),
+        ),
         st.builds(lrcore.step, start=rates, gamma=st.floats(min_value=0.01, max_value=1.0), step_size=steps),
-        st.builds(lrcore.inverse_time, start=rates, rate=st.floats(0, 10), steps=steps, staircase=st.booleans()),
+        st.builds(
+            lrcore.inverse_time, start=rates, rate=st.floats(0, 10), steps=steps, staircase=st.booleans()
+        ),
         st.builds(lrcore.inverse_sqrt, peak=rates, warmup=steps),
-        st.builds(lrcore.cyclic, low=st.just(0.0), high=rates, up=steps,
-                  mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
-                  gamma=st.floats(min_value=0.9, max_value=1.0)),
-        st.builds(lrcore.one_cycle, peak=rates, total=st.integers(100, 10_000),
-                  three_phase=st.booleans(), anneal=st.sampled_from(["cos", "linear"])),
+        st.builds(
+            lrcore.cyclic,
+            low=st.just(0.0),
+            high=rates,
+            up=steps,
+            mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
+            gamma=st.floats(min_value=0.9, max_value=1.0),
+        ),
+        st.builds(
+            lrcore.one_cycle,
+            peak=rates,
+            total=st.integers(100, 10_000),
+            three_phase=st.booleans(),
+            anneal=st.sampled_from(["cos", "linear"]),
+        ),
         st.builds(lrcore.tanh, start=rates, end=rates, steps=steps),
-        st.builds(lrcore.cosine_restarts, start=rates, end=rates, first_cycle=steps,
-                  cycle_mult=st.integers(1, 3), peak_decay=st.floats(min_value=0.1, max_value=1.0)),
+        st.builds(
+            lrcore.cosine_restarts,
+            start=rates,
+            end=rates,
+            first_cycle=steps,
+            cycle_mult=st.integers(1, 3),
+            peak_decay=st.floats(min_value=0.1, max_value=1.0),
+        ),
         st.lists(rates, min_size=1, max_size=20).map(lambda v: lrcore.table(values=v)),
         st.lists(st.integers(1, 10_000), min_size=1, max_size=5, unique=True).map(
-            lambda m: lrcore.multistep(start=0.1, milestones=sorted(m), gamma=0.5)),
+            lambda m: lrcore.multistep(start=0.1, milestones=sorted(m), gamma=0.5)
+        ),
     )
 
 
@@ -80,8 +118,10 @@ def nested(inner: st.SearchStrategy[lrcore.Schedule]) -> st.SearchStrategy[lrcor
         st.builds(lrcore.clip, inner, min=st.just(1e-7)),
         st.builds(lrcore.per_epoch, inner, steps_per_epoch=steps),
         st.lists(inner, min_size=2, max_size=4).flatmap(
-            lambda items: st.lists(st.integers(1, 10_000), min_size=len(items) - 1, max_size=len(items) - 1,
-                                   unique=True).map(lambda b: lrcore.join(items, boundaries=sorted(b)))),
+            lambda items: st.lists(
+                st.integers(1, 10_000), min_size=len(items) - 1, max_size=len(items) - 1, unique=True
+            ).map(lambda b: lrcore.join(items, boundaries=sorted(b)))
+        ),
     )
 
 
@@ -123,11 +163,21 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"type": "cyclic", "low": 0.1, "high": 0.01, "up": 10}, "high"),
     ({"type": "cyclic", "low": 0.0, "high": 0.1, "up": 10, "mode": "triangle"}, "mode"),
     ({"type": "join", "schedules": [{"type": "constant", "value": 0.1}], "boundaries": [10]}, "boundaries"),
-    ({"type": "join", "schedules": [{"type": "constant", "value": 0.1},
-                                    {"type": "linear", "start": 0.1, "end": 0.0, "steps": -1}],
-      "boundaries": [10]}, "schedules[1].steps"),
-    ({"type": "warmup", "schedule": {"type": "cosine", "start": 0.1, "end": 0.0, "stepz": 10}, "steps": 5},
-     "schedule.stepz"),
+    (
+        {
+            "type": "join",
+            "schedules": [
+                {"type": "constant", "value": 0.1},
+                {"type": "linear", "start": 0.1, "end": 0.0, "steps": -1},
+            ],
+            "boundaries": [10],
+        },
+        "schedules[1].steps",
+    ),
+    (
+        {"type": "warmup", "schedule": {"type": "cosine", "start": 0.1, "end": 0.0, "stepz": 10}, "steps": 5},
+        "schedule.stepz",
+    ),
     ({"type": "scale", "schedule": {"type": "constant", "value": 0.1}, "factor": -2.0}, "factor"),
     ({"type": "clip", "schedule": {"type": "constant", "value": 0.1}, "min": 0.5, "max": 0.1}, "max"),
     ({"type": "table", "values": []}, "values"),

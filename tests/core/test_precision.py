@@ -42,7 +42,9 @@ LONG = {
     "exponential_growth": lrcore.exponential(start=1e-6, rate=10.0, steps=N // 10, bound=1.0),
     "step": lrcore.step(start=0.1, gamma=0.9, step_size=77_777),
     "multistep": lrcore.multistep(start=0.1, milestones=[N // 3, N // 2, 9 * N // 10], gamma=0.1),
-    "piecewise_constant": lrcore.piecewise_constant(boundaries=[1, N // 2, N - 1], values=[1.0, 0.3, 0.1, 0.05]),
+    "piecewise_constant": lrcore.piecewise_constant(
+        boundaries=[1, N // 2, N - 1], values=[1.0, 0.3, 0.1, 0.05]
+    ),
     "piecewise_linear": lrcore.piecewise_linear(boundaries=[0, 3_000, N], values=[0.0, 0.1, 1e-6]),
     "inverse_time": lrcore.inverse_time(start=0.1, rate=0.5, steps=10_000),
     "inverse_time_staircase": lrcore.inverse_time(start=0.1, rate=3.0, steps=9_999, staircase=True),
@@ -85,7 +87,9 @@ def probe_steps(schedule: lrcore.Schedule) -> np.ndarray:
 
 def test_long_cases_cover_the_catalog() -> None:
     covered = {s.type for s in LONG.values()}
-    leaves = {name for name in lrcore.REGISTRY if name not in {"warmup", "join", "scale", "clip", "per_epoch"}}
+    leaves = {
+        name for name in lrcore.REGISTRY if name not in {"warmup", "join", "scale", "clip", "per_epoch"}
+    }
     assert leaves - {"plateau"} <= covered
 
 
@@ -116,6 +120,8 @@ def test_naive_float32_cosine_would_fail_this_bound() -> None:
     steps = N
     ts = np.arange(steps - 1_000, steps + 1)
     t32 = ts.astype(np.float32)
-    naive = np.float32(3e-4) * (np.float32(0.5) * (np.float32(1) + np.cos(np.float32(np.pi) * t32 / np.float32(steps))))
+    naive = np.float32(3e-4) * (
+        np.float32(0.5) * (np.float32(1) + np.cos(np.float32(np.pi) * t32 / np.float32(steps)))
+    )
     reference = lrcore.cosine(start=3e-4, end=0.0, steps=steps).values(ts)
     assert ulps(reference, naive).max() > 1_000
