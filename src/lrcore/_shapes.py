@@ -2,8 +2,9 @@
 
 Every shape goes from ``a`` to ``b`` over ``length`` steps and is evaluated from the
 nearer end: ``a + (b - a) * shape(done)`` in the first half and
-``b + (a - b) * shape'(remaining)`` in the second, so both ends keep full relative
-precision in float32 whichever of ``a`` and ``b`` is larger.
+``b + (a - b) * shape(remaining)`` in the second (both shapes are symmetric:
+``shape(x) + shape(length - x) == 1``), so both ends keep full relative precision in
+float32 whichever of ``a`` and ``b`` is larger. One shape evaluation serves both halves.
 """
 
 from __future__ import annotations
@@ -24,23 +25,40 @@ def anneal(
     *,
     done_offset: float = 0.0,
     remaining_offset: float = 0.0,
+    clamped: bool = False,
 ) -> Array:
     """Move from ``a`` to ``b`` where ``done + remaining == length``.
 
     ``done`` and ``remaining`` are integer step arrays; the true distances are
     ``done + done_offset`` and ``remaining + remaining_offset`` (the offsets carry the
-    fractional phase ends of ``one_cycle``).
+    fractional phase ends of ``one_cycle``). ``clamped`` says the caller already holds
+    both within ``[0, length]``.
     """
     kmax = int(length) + 1
-    done = xp.minimum(xp.maximum(done, 0), kmax)
-    remaining = xp.minimum(xp.maximum(remaining, 0), kmax)
+    if not clamped:
+        done = xp.minimum(xp.maximum(done, 0), kmax)
+        remaining = xp.minimum(xp.maximum(remaining, 0), kmax)
+    if done_offset or remaining_offset:
+        first_half = xp.to_float(done) + done_offset <= xp.to_float(remaining) + remaining_offset
+    else:
+        first_half = done <= remaining
+    nearer = xp.where(first_half, done, remaining)
+    if done_offset == remaining_offset:
+        part = _shape(xp, shape, nearer, length, done_offset, kmax)
+    else:
+        part = xp.where(
+            first_half,
+            _shape(xp, shape, nearer, length, done_offset, kmax),
+            _shape(xp, shape, nearer, length, remaining_offset, kmax),
+        )
+    return xp.where(first_half, a + (b - a) * part, b + (a - b) * part)
+
+
+def _shape(xp: Namespace, shape: str, k: Array, length: float, offset: float, kmax: int) -> Array:
+    """The distance ``(k + offset) / length`` mapped through the shape, from 0 to 1."""
     if shape == "linear":
-        near_a = a + (b - a) * fraction(xp, done, length, done_offset)
-        near_b = b + (a - b) * fraction(xp, remaining, length, remaining_offset)
-    elif shape == "cosine":
-        near_a = a + (b - a) * sin2_quarter(xp, done, length, done_offset, kmax)
-        near_b = b + (a - b) * sin2_quarter(xp, remaining, length, remaining_offset, kmax)
-    else:  # pragma: no cover - validated at construction
-        raise AssertionError(shape)
-    first_half = xp.to_float(done) + done_offset <= xp.to_float(remaining) + remaining_offset
-    return xp.where(first_half, near_a, near_b)
+        return fraction(xp, k, length, offset)
+    if shape == "cosine":
+        # (1 - cos(pi x)) / 2 == sin(pi x / 2) ** 2
+        return sin2_quarter(xp, k, length, offset, kmax, clamped=True)
+    raise AssertionError(shape)  # pragma: no cover - validated at construction

@@ -194,7 +194,13 @@ def lerp(xp: Namespace, a: float, b: float, remaining: Array, length: int) -> Ar
 
 
 def sin2_quarter(
-    xp: Namespace, k: Array, length: float, offset: float = 0.0, kmax: int | None = None
+    xp: Namespace,
+    k: Array,
+    length: float,
+    offset: float = 0.0,
+    kmax: int | None = None,
+    *,
+    clamped: bool = False,
 ) -> Array:
     """``sin(pi/2 * (k + offset) / length) ** 2`` for integer ``0 <= k <= kmax``.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._base import Schedule, param
+from ._base import MAX_FLOAT, Schedule, param
 from ._errors import ConfigError
 from ._shapes import anneal
 from ._xp import (
@@ -63,7 +63,7 @@ class Linear(Schedule):
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         t = clamp_steps(xp, t, self.steps)
-        return anneal(xp, "linear", self.start, self.end, t, self.steps - t, self.steps)
+        return anneal(xp, "linear", self.start, self.end, t, self.steps - t, self.steps, clamped=True)
 
     @property
     def horizon(self) -> int | None:
@@ -128,7 +128,7 @@ class Cosine(Schedule):
     def formula(self, t: Array, xp: Namespace) -> Array:
         t = clamp_steps(xp, t, self.steps)
         if self.exponent == 1.0:
-            return anneal(xp, "cosine", self.start, self.end, t, self.steps - t, self.steps)
+            return anneal(xp, "cosine", self.start, self.end, t, self.steps - t, self.steps, clamped=True)
         shaped = sin2_quarter(xp, self.steps - t, self.steps)
         return self.end + (self.start - self.end) * xp.pow(shaped, self.exponent)
 
@@ -351,7 +351,7 @@ class InverseSqrt(Schedule):
         if self.warmup == 0:
             return decay
         t_in = clamp_steps(xp, t, self.warmup)
-        ramp = anneal(xp, "linear", 0.0, self.peak, t_in, self.warmup - t_in, self.warmup)
+        ramp = anneal(xp, "linear", 0.0, self.peak, t_in, self.warmup - t_in, self.warmup, clamped=True)
         return xp.where(t < self.warmup, ramp, decay) if fits(xp, self.warmup) else ramp
 
 
@@ -476,6 +476,18 @@ class OneCycle(Schedule):
     three_phase: bool = param("bool", False)
 
     def check(self) -> None:
+        # A tiny div_factor would push the initial (or final) rate past float range.
+        initial = self.peak / self.div_factor
+        if initial > MAX_FLOAT:
+            raise ConfigError(
+                "div_factor", f"a factor keeping peak / div_factor <= {MAX_FLOAT:.4g}", self.div_factor
+            )
+        if initial / self.final_div_factor > MAX_FLOAT:
+            raise ConfigError(
+                "final_div_factor",
+                f"a factor keeping the final rate <= {MAX_FLOAT:.4g}",
+                self.final_div_factor,
+            )
         ends = self._phases()
         begin = 0.0
         for _, end, _, _ in ends:
@@ -563,11 +575,15 @@ class WarmupStableDecay(Schedule):
                 shaped = fraction(xp, remaining, self.decay) / (1.0 + xp.sqrt(x))
                 decayed = self.end + (self.peak - self.end) * shaped
             else:
-                decayed = anneal(xp, self.decay_shape, self.peak, self.end, done, remaining, self.decay)
+                decayed = anneal(
+                    xp, self.decay_shape, self.peak, self.end, done, remaining, self.decay, clamped=True
+                )
             value = xp.where(t >= begin, decayed, value)
         if self.warmup:
             t_in = clamp_steps(xp, t, self.warmup)
-            ramp = anneal(xp, "linear", self.start, self.peak, t_in, self.warmup - t_in, self.warmup)
+            ramp = anneal(
+                xp, "linear", self.start, self.peak, t_in, self.warmup - t_in, self.warmup, clamped=True
+            )
             value = xp.where(t < self.warmup, ramp, value)
         return value
 

@@ -24,9 +24,13 @@ class Warmup(Schedule):
     shape: str = param("choice", "linear", choices=("linear", "cosine"))
 
     def formula(self, t: Array, xp: Namespace) -> Array:
-        target = self.schedule(0)
+        # schedule(0) is cached: evaluating it afresh made nested warmups cost 2**depth.
+        target = self.__dict__.get("_target")
+        if target is None:
+            target = self.schedule(0)
+            object.__setattr__(self, "_target", target)
         t_in = clamp_steps(xp, t, self.steps)
-        ramp = anneal(xp, self.shape, self.start, target, t_in, self.steps - t_in, self.steps)
+        ramp = anneal(xp, self.shape, self.start, target, t_in, self.steps - t_in, self.steps, clamped=True)
         return xp.where(t < self.steps, ramp, self.schedule.evaluate(t - self.steps, xp))
 
     @property
