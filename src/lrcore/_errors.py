@@ -46,7 +46,10 @@ def _rebuild(path: str, expected: str, got: Any, hint: str) -> ConfigError:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        text = f"<int of {value.bit_length()} bits>" if isinstance(value, int) else "<unprintable>"
     if len(text) > 80:
         text = text[:77] + "..."
     return f"{text} ({type(value).__name__})" if not isinstance(value, str) else text

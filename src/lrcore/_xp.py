@@ -291,7 +291,7 @@ def exp_steps(xp: Namespace, k: Array, log_rate: float, scale: float, kmax: int)
         return xp.fill(k, scale)
     if log_rate < 0:
         # Past this the float64 value is zero: clamping there keeps the tables small.
-        kmax = min(kmax, int(800.0 / -log_rate) + 1)
+        kmax = min(kmax, int(min(800.0 / -log_rate, kmax)) + 1)
     k = xp.maximum(clamp_steps(xp, k, kmax), 0)
     if xp.bits == 64:
         return scale * xp.exp(xp.to_float(k) * log_rate)

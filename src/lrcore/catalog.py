@@ -387,7 +387,8 @@ class CosineRestarts(Schedule):
             near_end = self.end + amp * sin2_quarter(xp, remaining, length)
             return xp.where(done <= remaining, near_peak, near_end)
         starts = self._starts()
-        cycle = count_reached(xp, t, starts[1:])
+        # The last start is the int64 sentinel: the last cycle runs up to it, inclusive.
+        cycle = count_reached(xp, t, starts[1:-1])
         begin = xp.take(_int_table(xp, starts[:-1]), cycle)
         length_i = xp.take(_int_table(xp, np.diff(starts)), cycle)
         done = t - begin

@@ -14,8 +14,9 @@ from ._base import Schedule, from_mapping
 from ._errors import ConfigError
 
 _MAX_BYTES = 16 << 20
-_MAX_DEPTH = 64  # schedules nested deeper than this are a mistake (or a cycle of YAML aliases)
-_MAX_ITEMS = 4_000_000  # containers and values, counting every repetition of a shared part
+_MAX_DEPTH = 64  # containers nested deeper than this are a mistake (or a cycle of YAML aliases)
+_MAX_ITEMS = 4_000_000  # values in a config, counting every repetition of a shared part
+_MAX_SCHEDULES = 10_000  # mappings in a config, likewise
 
 
 def from_config(config: Mapping[str, Any]) -> Schedule:
@@ -32,34 +33,50 @@ def _check_shape(config: Any) -> None:
     """Reject configs nested too deeply or too large once shared parts are repeated.
 
     YAML aliases can make a small file describe a cycle or an exponentially large tree
-    ("billion laughs"); building schedules from it would recurse forever or hang.
+    ("billion laughs"); building schedules from it would recurse forever or hang. Sizes
+    are memoised per shared container, so the check itself stays linear in the file.
     """
-    count = 0
-    stack: list[tuple[Any, str, int]] = [(config, "", 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        count += 1
-        if count > _MAX_ITEMS:
-            raise ConfigError(
-                "",
-                f"a config of at most {_MAX_ITEMS} values",
-                "more",
-                hint="YAML aliases repeat each shared part",
-            )
-        if isinstance(value, Mapping):
-            children = [(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()]
-        elif isinstance(value, (list, tuple)):
-            children = [(v, f"{path}[{i}]") for i, v in enumerate(value)]
-        else:
-            continue
-        if depth >= _MAX_DEPTH and any(isinstance(v, (Mapping, list, tuple)) for v, _ in children):
+    sizes: dict[int, tuple[int, int]] = {}
+
+    def size(value: Any, path: str, depth: int) -> tuple[int, int]:
+        known = sizes.get(id(value))
+        if known is not None:
+            return known
+        if depth > _MAX_DEPTH:
             raise ConfigError(
                 path,
                 f"a config nested at most {_MAX_DEPTH} levels deep",
                 "deeper nesting",
                 hint="a cycle through YAML aliases?",
             )
-        stack.extend((v, p, depth + 1) for v, p in children)
+        if isinstance(value, Mapping):
+            children = list(value.items())
+            items, mappings = 1, 1
+        else:
+            children = list(enumerate(value))
+            items, mappings = 1, 0
+        for key, child in children:
+            if isinstance(child, (Mapping, list, tuple)):
+                if isinstance(value, Mapping):
+                    child_path = f"{path}.{key}" if path else str(key)
+                else:
+                    child_path = f"{path}[{key}]"
+                more = size(child, child_path, depth + 1)
+                items, mappings = items + more[0], mappings + more[1]
+            else:
+                items += 1
+            if items > _MAX_ITEMS or mappings > _MAX_SCHEDULES:
+                raise ConfigError(
+                    "",
+                    f"a config of at most {_MAX_ITEMS} values and {_MAX_SCHEDULES} schedules",
+                    "more",
+                    hint="YAML aliases repeat each shared part",
+                )
+        sizes[id(value)] = (items, mappings)
+        return items, mappings
+
+    if isinstance(config, (Mapping, list, tuple)):
+        size(config, "", 0)
 
 
 def loads(text: str, format: str = "json") -> Schedule:
