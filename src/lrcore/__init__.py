@@ -39,6 +39,7 @@ from .catalog import (
     WarmupStableDecay,
 )
 from .combinators import Clip, Join, PerEpoch, Scale, Warmup
+from ._plateau import Plateau, PlateauState
 from .config import dump, from_config, load, loads
 
 __version__ = "0.1.0"
@@ -66,12 +67,15 @@ join = Join
 scale = Scale
 clip = Clip
 per_epoch = PerEpoch
+plateau = Plateau
 
 CATALOG = tuple(name for name in REGISTRY)
 
 __all__ = [
     "CATALOG",
     "ConfigError",
+    "Plateau",
+    "PlateauState",
     "Schedule",
     "clip",
     "constant",
@@ -92,6 +96,7 @@ __all__ = [
     "per_epoch",
     "piecewise_constant",
     "piecewise_linear",
+    "plateau",
     "polynomial",
     "scale",
     "step",

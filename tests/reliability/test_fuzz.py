@@ -247,8 +247,9 @@ configs = st.recursive(leaf(), _combine, max_leaves=5)
 
 
 def test_strategies_cover_the_registry() -> None:
-    """A new schedule type must get a strategy here (and so be fuzzed)."""
-    assert set(LEAVES) | set(COMBINATORS) == set(lrcore.REGISTRY)
+    """A new schedule type must get a strategy here (and so be fuzzed). The metric-driven
+    plateau has no value without its state: tests/core/test_plateau.py fuzzes it."""
+    assert set(LEAVES) | set(COMBINATORS) == set(lrcore.REGISTRY) - {"plateau"}
 
 
 def check_steps(schedule: lrcore.Schedule, extra: list[int]) -> list[int]:
