@@ -129,8 +129,17 @@ class Cosine(Schedule):
         t = clamp_steps(xp, t, self.steps)
         if self.exponent == 1.0:
             return anneal(xp, "cosine", self.start, self.end, t, self.steps - t, self.steps, clamped=True)
-        shaped = sin2_quarter(xp, self.steps - t, self.steps)
-        return self.end + (self.start - self.end) * xp.pow(shaped, self.exponent)
+        # (1 + cos(pi t / steps)) / 2 from the nearer end: 1 - sin^2 of the steps done in
+        # the first half, sin^2 of the remaining steps in the second.
+        remaining = self.steps - t
+        first_half = t <= remaining
+        part = sin2_quarter(xp, xp.where(first_half, t, remaining), self.steps, kmax=self.steps, clamped=True)
+        shaped = xp.where(first_half, 1.0 - part, part)
+        if self.exponent == 2.0:
+            powered = shaped * shaped
+        else:
+            powered = xp.pow(shaped, self.exponent)
+        return self.end + (self.start - self.end) * powered
 
     @property
     def horizon(self) -> int | None:

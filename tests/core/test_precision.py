@@ -13,18 +13,9 @@ import pytest
 import lrcore
 from tests.catalog_cases import CASES
 
-BOUND = 4
+from lrcore.precision import float32_bound, ulps
+
 N = 10**7
-
-
-def ulps(reference: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Distance in float32 steps, both sides flushed to zero below the smallest normal."""
-    tiny = np.finfo(np.float32).tiny
-    a = reference.astype(np.float32)
-    b = value.astype(np.float32)
-    a = np.where(np.abs(a) < tiny, np.float32(0), a)
-    b = np.where(np.abs(b) < tiny, np.float32(0), b)
-    return np.abs(a.view(np.int32).astype(np.int64) - b.view(np.int32).astype(np.int64))
 
 
 LONG = {
@@ -102,7 +93,7 @@ def test_float32_path_within_four_ulps_over_ten_million_steps(name: str) -> None
     assert float32.dtype == np.float32
     distance = ulps(reference, float32)
     worst = int(np.argmax(distance))
-    assert distance[worst] <= BOUND, (
+    assert distance[worst] <= float32_bound(schedule), (
         f"{name}: step {ts[worst]} reference {reference[worst]!r} float32 {float32[worst]!r} "
         f"is {distance[worst]} ulps away"
     )
@@ -112,7 +103,14 @@ def test_float32_path_within_four_ulps_over_ten_million_steps(name: str) -> None
 def test_float32_path_within_four_ulps_on_the_catalog_cases(name: str) -> None:
     schedule = CASES[name]
     ts = np.arange(20_000)
-    assert ulps(schedule.values(ts), schedule.values(ts, bits=32)).max() <= BOUND
+    assert ulps(schedule.values(ts), schedule.values(ts, bits=32)).max() <= float32_bound(schedule)
+
+
+def test_bounds_are_four_ulps_except_powered_cosines() -> None:
+    assert float32_bound(CASES["warmup_join_nested"]) == 4
+    assert float32_bound(lrcore.cosine(start=1.0, end=0.0, steps=10, exponent=2.0)) == 6
+    nested = lrcore.warmup(lrcore.cosine(start=1.0, end=0.0, steps=10, exponent=3.0), steps=5)
+    assert float32_bound(nested) == 9
 
 
 def test_naive_float32_cosine_would_fail_this_bound() -> None:
