@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 import lrcore
-from tests.catalog_cases import CASES
-
 from lrcore.precision import float32_bound, ulps
+from tests.catalog_cases import CASES
 
 N = 10**7
 
