@@ -48,9 +48,11 @@ def core(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def torch(session: nox.Session) -> None:
-    """The torch adapter, and torch-side parity tests."""
+    """The torch adapter, and torch-side parity tests (transformers' schedulers included)."""
     install(session, "torch,test")
-    session.run(*PYTEST, "-m", "torch", *session.posargs, env={"LRCORE_TEST_BACKENDS": "torch", **QUIET_TF})
+    session.install(*CONSTRAINTS, "transformers")
+    env = {"LRCORE_TEST_BACKENDS": "torch,transformers", **QUIET_TF}
+    session.run(*PYTEST, "-m", "torch", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)
