@@ -41,8 +41,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ._base import Schedule, as_schedule
 
@@ -65,6 +66,11 @@ RUNNER_ENV = "LRCORE_COMPARE_RUNNER"
 runners (tests of the orchestrator use a fake one). The install check is then left to
 that module: it may raise ``ModuleNotFoundError`` to play a missing framework."""
 
+WITNESS_RTOL = 1e-4
+"""How far (relative) the witness, the learning rate implied by the parameter update, may
+stray from the reference. Loose on purpose: it catches a runner that records one rate and
+trains with another, not rounding (float32 updates are within about 2e-7)."""
+
 OK = "ok"
 MISMATCH = "mismatch"
 ERROR = "error"
@@ -76,7 +82,8 @@ class Backend:
     """One framework configuration: which runner module, which environment, which bound.
 
     ``ulps`` is the allowed float32 ulp distance from the reference at every step, or
-    None for the bit-exact float64 bound.
+    None for the bit-exact float64 bound. ``cost`` is a rough relative run time: the
+    slowest backends start first, so that two workers finish together.
     """
 
     name: str
@@ -85,6 +92,7 @@ class Backend:
     env: Mapping[str, str]
     ulps: int | None
     extra: str
+    cost: int = 1
 
     @property
     def bound(self) -> str:
@@ -101,12 +109,22 @@ class Backend:
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("torch", "torch", ("torch",), {}, None, "torch"),
-        Backend("optax", "optax", ("jax", "optax"), {"JAX_ENABLE_X64": "0"}, 4, "jax"),
-        Backend("optax-x64", "optax", ("jax", "optax"), {"JAX_ENABLE_X64": "1"}, 0, "jax"),
-        Backend("keras-tensorflow", "keras", ("keras", "tensorflow"), {"KERAS_BACKEND": "tensorflow"}, 0, "keras"),
-        Backend("keras-jax", "keras", ("keras", "jax"), {"KERAS_BACKEND": "jax"}, 4, "keras,jax"),
-        Backend("keras-torch", "keras", ("keras", "torch"), {"KERAS_BACKEND": "torch"}, 0, "keras,torch"),
+        Backend("torch", "torch", ("torch",), {}, None, "torch", cost=3),
+        Backend("optax", "optax", ("jax", "optax"), {"JAX_ENABLE_X64": "0"}, 4, "jax", cost=1),
+        Backend("optax-x64", "optax", ("jax", "optax"), {"JAX_ENABLE_X64": "1"}, 0, "jax", cost=1),
+        Backend(
+            "keras-tensorflow",
+            "keras",
+            ("keras", "tensorflow"),
+            {"KERAS_BACKEND": "tensorflow"},
+            0,
+            "keras",
+            cost=4,
+        ),
+        Backend("keras-jax", "keras", ("keras", "jax"), {"KERAS_BACKEND": "jax"}, 4, "keras,jax", cost=3),
+        Backend(
+            "keras-torch", "keras", ("keras", "torch"), {"KERAS_BACKEND": "torch"}, 0, "keras,torch", cost=8
+        ),
     )
 }
 
@@ -120,8 +138,12 @@ class BackendResult:
 
     ``first_diff`` is the first step where the applied value differs from the reference
     at all (in float64 for the bit-exact bound, in float32 otherwise); ``first_violation``
-    the first step over the bound. ``message`` explains a mismatch, an error or a missing
-    framework. ``applied`` holds the values (float64) when the backend ran.
+    the first step over the bound. ``witness_rel`` is the largest relative deviation of the
+    learning rate the runner recovered from the parameter update itself (its witness) from
+    the reference; ``witness_violation`` the first step where it is off by more than
+    :data:`WITNESS_RTOL`, a sign that the recorded rate is not the one the optimizer used.
+    ``message`` explains a mismatch, an error or a missing framework. ``applied`` holds the
+    values (float64) when the backend ran.
     """
 
     backend: str
@@ -133,16 +155,22 @@ class BackendResult:
     first_diff: int | None = None
     first_violation: int | None = None
     witness_rel: float | None = None
+    witness_violation: int | None = None
     seconds: float | None = None
     message: str = ""
     applied: Any = dataclasses.field(default=None, repr=False)
+    witness: Any = dataclasses.field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.status == OK
 
     def to_json(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "applied"}
+        out = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("applied", "witness")
+        }
         for key in ("max_abs", "max_rel", "witness_rel"):
             value = out[key]
             # JSON has no infinity; a relative deviation from a zero reference is reported as null
@@ -185,26 +213,42 @@ class Report:
 
     def format_table(self) -> str:
         """The deviation table, one row per backend, then the message of each failure."""
-        head = ("backend", "bound", "max |diff|", "max rel", "max ulps", "first diff", "witness rel", "time",
-                "result")
+        head = (
+            "backend",
+            "bound",
+            "max |diff|",
+            "max rel",
+            "max ulps",
+            "first diff",
+            "witness rel",
+            "time",
+            "result",
+        )
         rows = [head]
         for r in self.results.values():
             result = r.status
             if r.status == NOT_INSTALLED:
-                result = f"not installed ({BACKENDS[r.backend].install_hint})" if r.backend in BACKENDS else result
-            rows.append((
-                r.backend,
-                r.bound,
-                _num(r.max_abs),
-                _num(r.max_rel),
-                "-" if r.max_ulps is None else str(r.max_ulps),
-                "-" if r.first_diff is None else str(r.first_diff),
-                _num(r.witness_rel),
-                "-" if r.seconds is None else f"{r.seconds:.1f}s",
-                result,
-            ))
+                result = (
+                    f"not installed ({BACKENDS[r.backend].install_hint})" if r.backend in BACKENDS else result
+                )
+            rows.append(
+                (
+                    r.backend,
+                    r.bound,
+                    _num(r.max_abs),
+                    _num(r.max_rel),
+                    "-" if r.max_ulps is None else str(r.max_ulps),
+                    "-" if r.first_diff is None else str(r.first_diff),
+                    _num(r.witness_rel),
+                    "-" if r.seconds is None else f"{r.seconds:.1f}s",
+                    result,
+                )
+            )
         widths = [max(len(row[i]) for row in rows) for i in range(len(head) - 1)]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+            for row in rows
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * len(head[-1]))
         epoch = f", {self.steps_per_epoch} steps per epoch" if self.steps_per_epoch else ""
         title = f"{self.description or _compact(self.config)} over {self.steps:,} steps{epoch}"
@@ -274,7 +318,9 @@ def measure(backend: Backend, applied: Any, reference: Any, witness: Any = None)
     result.applied = values
     if values.shape != ref.shape:
         result.status = MISMATCH
-        result.message = f"{backend.name}: the runner reported {values.size} learning rates for {ref.size} steps"
+        result.message = (
+            f"{backend.name}: the runner reported {values.size} learning rates for {ref.size} steps"
+        )
         return result
     if values.size == 0:
         return result
@@ -294,14 +340,21 @@ def measure(backend: Backend, applied: Any, reference: Any, witness: Any = None)
         over = ulps > backend.ulps
     result.first_diff = _first(differs)
     result.first_violation = _first(over)
-    if witness is not None:
+    if witness is not None and len(witness):
         w = np.asarray(witness, dtype=np.float64).reshape(-1)
-        if w.shape == ref.shape and w.size:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                wdiff = np.abs(w - ref)
-                wrel = np.where(ref != 0, wdiff / np.abs(ref), np.where(wdiff == 0, 0.0, np.inf))
-            result.witness_rel = float(np.inf if np.isnan(w).any() else wrel.max())
-    if result.first_violation is not None:
+        if w.shape != ref.shape:
+            result.status = MISMATCH
+            result.message = (
+                f"{backend.name}: the runner reported {w.size} witness values for {ref.size} steps"
+            )
+            return result
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wdiff = np.abs(w - ref)
+            wrel = np.where(ref != 0, wdiff / np.abs(ref), np.where(wdiff == 0, 0.0, np.inf))
+        result.witness_rel = float(np.inf if np.isnan(w).any() else wrel.max())
+        result.witness_violation = _first(~(wdiff <= WITNESS_RTOL * np.abs(ref)))  # NaN counts
+        result.witness = w
+    if result.first_violation is not None or result.witness_violation is not None:
         result.status = MISMATCH
     return result
 
@@ -316,24 +369,37 @@ def _first(mask: np.ndarray) -> int | None:
 def _mismatch_message(result: BackendResult, backend: Backend, report: Report) -> str:
     import numpy as np
 
+    assert result.applied is not None
     t = result.first_violation
-    assert t is not None and result.applied is not None
-    got, want = float(result.applied[t]), float(report.reference[t])
-    ulps = int(ulp_distance([got], [want])[0])
-    if backend.ulps is None:
-        values = f"applied {got!r}, reference {want!r} (float64; {ulps} float32 ulps apart)"
+    if t is not None:
+        got, want = float(result.applied[t]), float(report.reference[t])
+        ulps = int(ulp_distance([got], [want])[0])
+        if backend.ulps is None:
+            values = f"applied {got!r}, reference {want!r} (float64; {ulps} float32 ulps apart)"
+        else:
+            got32, want32 = np.float32(got), np.float32(want)
+            values = f"applied {got32} (float32), reference {want32} (float32 of {want!r}): {ulps} ulps apart"
+        head = f"{backend.name} broke its bound ({backend.bound}) first at step {t}: {values}"
     else:
-        got32, want32 = np.float32(got), np.float32(want)
-        values = (f"applied {got32!r} (float32), reference {want32!r} (float32 of {want!r}): "
-                  f"{ulps} ulps apart")
-    return "\n".join([
-        f"{backend.name} broke its bound ({backend.bound}) first at step {t}: {values}",
-        f"  config: {_compact(report.config)}",
-        f"  reproduce: {reproduce_command(report.config, report.steps, backend.name, report.steps_per_epoch)}",
-    ])
+        t = result.witness_violation
+        assert t is not None and result.witness is not None
+        head = (
+            f"{backend.name}: the update at step {t} used a learning rate of {float(result.witness[t])!r} "
+            f"(its witness), not the recorded {float(result.applied[t])!r} (reference "
+            f"{float(report.reference[t])!r}): the runner does not record the rate the optimizer applied"
+        )
+    return "\n".join(
+        [
+            head,
+            f"  config: {_compact(report.config)}",
+            f"  reproduce: {reproduce_command(report.config, report.steps, backend.name, report.steps_per_epoch)}",
+        ]
+    )
 
 
-def reproduce_command(config: Mapping[str, Any], steps: int, backend: str, steps_per_epoch: int | None = None) -> str:
+def reproduce_command(
+    config: Mapping[str, Any], steps: int, backend: str, steps_per_epoch: int | None = None
+) -> str:
     """The one-line ``lrcore compare`` command that runs this comparison again."""
     words = ["lrcore", "compare", shlex.quote(_compact(config)), "--steps", str(steps), "--backends", backend]
     if steps_per_epoch:
@@ -440,9 +506,12 @@ def compare(
     for backend in chosen:
         absent = [] if runner else missing_modules(backend)
         if absent:
-            result = BackendResult(backend.name, NOT_INSTALLED, backend.bound,
-                                   message=f"{backend.name}: {', '.join(absent)} not installed "
-                                           f"({backend.install_hint})")
+            result = BackendResult(
+                backend.name,
+                NOT_INSTALLED,
+                backend.bound,
+                message=f"{backend.name}: {', '.join(absent)} not installed ({backend.install_hint})",
+            )
             report.results[backend.name] = result
             notify(backend.name, "done", result)
         else:
@@ -462,12 +531,17 @@ def compare(
         report.results[backend.name] = result
         notify(backend.name, "done", result)
 
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for future in [pool.submit(one, b) for b in to_run]:
-                future.result()
+        # Longest first: with two workers the run ends about when the slowest backend does.
+        ordered = sorted(to_run, key=lambda b: -b.cost)
+        for future in [pool.submit(one, b) for b in ordered]:
+            future.result()
     finally:
-        live.kill_all()  # only on an interrupt is anything still running
+        # Only after an interrupt (or a bug) is anything still running: end those children
+        # first, or shutting the pool down would wait for them.
+        live.kill_all()
+        pool.shutdown(wait=True, cancel_futures=True)
     return report
 
 
@@ -483,8 +557,9 @@ class _Processes:
         with self.lock:
             if self.closed:
                 raise KeyboardInterrupt
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True, env=env)
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            )
             self.procs.add(proc)
             return proc
 
@@ -500,37 +575,57 @@ class _Processes:
                     proc.kill()
 
 
-def _run_one(backend: Backend, module: str, request: str, reference: Any, timeout: float | None,
-             live: _Processes) -> BackendResult:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **backend.env, "LRCORE_COMPARE_BACKEND": backend.name}
+def _run_one(
+    backend: Backend, module: str, request: str, reference: Any, timeout: float | None, live: _Processes
+) -> BackendResult:
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ, **backend.env, "LRCORE_COMPARE_BACKEND": backend.name}
     proc = live.start([sys.executable, "-m", module], env)
     try:
         out, err = proc.communicate(request, timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        return BackendResult(backend.name, ERROR, backend.bound,
-                             message=f"{backend.name}: no result within {timeout:g} s (runner {module})")
+        return BackendResult(
+            backend.name,
+            ERROR,
+            backend.bound,
+            message=f"{backend.name}: no result within {timeout:g} s (runner {module})",
+        )
     finally:
         live.done(proc)
     if proc.returncode != 0:
         absent = _missing_from_traceback(err)
         if absent and absent.split(".")[0] != "lrcore":
-            return BackendResult(backend.name, NOT_INSTALLED, backend.bound,
-                                 message=f"{backend.name}: {absent} not installed ({backend.install_hint})")
-        return BackendResult(backend.name, ERROR, backend.bound,
-                             message=f"{backend.name}: the runner {module} failed (exit {proc.returncode}):\n"
-                                     + _tail(err))
+            return BackendResult(
+                backend.name,
+                NOT_INSTALLED,
+                backend.bound,
+                message=f"{backend.name}: {absent} not installed ({backend.install_hint})",
+            )
+        return BackendResult(
+            backend.name,
+            ERROR,
+            backend.bound,
+            message=f"{backend.name}: the runner {module} failed (exit {proc.returncode}):\n" + _tail(err),
+        )
     payload = _parse_payload(out)
     if payload is None or not isinstance(payload.get("applied"), list):
-        return BackendResult(backend.name, ERROR, backend.bound,
-                             message=f"{backend.name}: the runner {module} wrote no result JSON "
-                                     f"with an 'applied' list:\n" + _tail(out or err))
+        return BackendResult(
+            backend.name,
+            ERROR,
+            backend.bound,
+            message=f"{backend.name}: the runner {module} wrote no result JSON "
+            f"with an 'applied' list:\n" + _tail(out or err),
+        )
     try:
         return measure(backend, payload["applied"], reference, payload.get("witness"))
     except (TypeError, ValueError) as error:
-        return BackendResult(backend.name, ERROR, backend.bound,
-                             message=f"{backend.name}: unreadable values from {module}: {error}")
+        return BackendResult(
+            backend.name,
+            ERROR,
+            backend.bound,
+            message=f"{backend.name}: unreadable values from {module}: {error}",
+        )
 
 
 def _parse_payload(out: str) -> dict[str, Any] | None:
@@ -552,7 +647,7 @@ def _missing_from_traceback(err: str) -> str | None:
     marker = "ModuleNotFoundError: No module named '"
     for line in reversed(err.splitlines()):
         if line.startswith(marker):
-            return line[len(marker):].rstrip("'")
+            return line[len(marker) :].rstrip("'")
     return None
 
 

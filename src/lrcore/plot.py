@@ -69,23 +69,41 @@ def plot_compare(report: Report, path: str | Path, *, log: bool = False) -> Path
 
     plt = _pyplot()
     ts = np.arange(report.steps, dtype=np.int64)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, layout="constrained",
-                                      gridspec_kw={"height_ratios": [3, 2]})
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, 6.5), sharex=True, layout="constrained", gridspec_kw={"height_ratios": [3, 2]}
+    )
     try:
         top.plot(ts, report.reference, color="0.2", linewidth=3.5, alpha=0.35, label="reference (float64)")
         ran = [r for r in report if r.applied is not None and len(r.applied) == report.steps]
         styles = ["-", "--", "-.", ":"]
         for i, result in enumerate(ran):
             color = f"C{i}"
-            top.plot(ts, result.applied, color=color, linewidth=1.0, linestyle=styles[i % len(styles)],
-                     label=result.backend)
+            top.plot(
+                ts,
+                result.applied,
+                color=color,
+                linewidth=1.0,
+                linestyle=styles[i % len(styles)],
+                label=result.backend,
+            )
             sign = np.sign(_flushed32(result.applied).astype(np.float64) - _flushed32(report.reference))
-            bottom.plot(ts, sign * ulp_distance(result.applied, report.reference), color=color, linewidth=0.8,
-                        label=f"{result.backend} (max {result.max_ulps})")
+            bottom.plot(
+                ts,
+                sign * ulp_distance(result.applied, report.reference),
+                color=color,
+                linewidth=0.8,
+                label=f"{result.backend} (max {result.max_ulps})",
+            )
         bounds = sorted({BACKENDS[r.backend].ulps or 0 for r in ran if r.backend in BACKENDS} - {0})
         for bound in bounds:
             for y in (bound, -bound):
-                bottom.axhline(y, color="red", linewidth=0.8, linestyle=":")
+                bottom.axhline(
+                    y,
+                    color="0.3",
+                    linewidth=0.8,
+                    linestyle=":",
+                    label=f"bound ±{bound} ulps" if y > 0 else None,
+                )
         schedule = from_config(report.config)
         if report.steps_per_epoch:
             schedule = PerEpoch(schedule, report.steps_per_epoch)
@@ -148,7 +166,9 @@ def text_plot(values: Any, *, width: int = 64, height: int = 8, ascii: bool = Fa
     columns = np.maximum.reduceat(v, edges[:-1])
     top = float(v.max())
     chars = _ASCII if ascii else _BLOCKS
-    levels = np.zeros(width, dtype=np.int64) if top <= 0 else np.rint(columns / top * height * 8).astype(np.int64)
+    levels = (
+        np.zeros(width, dtype=np.int64) if top <= 0 else np.rint(columns / top * height * 8).astype(np.int64)
+    )
     # a positive value never vanishes entirely: at least the lowest mark
     levels = np.where((columns > 0) & (levels == 0), 1, levels)
     label_top, label_bottom = f"{top:.3g}", "0"

@@ -1,0 +1,5 @@
+"""``python -m lrcore``: the ``lrcore`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

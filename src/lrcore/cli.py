@@ -1,0 +1,591 @@
+"""The ``lrcore`` command: look at a schedule, plot it, export it, and check that every
+framework applies the same learning rates.
+
+    lrcore compare                              # the bundled warmup-cosine, every installed framework
+    lrcore show warmup-cosine                   # description, key values, a text plot
+    lrcore plot schedule.yaml -o lr.png --log   # a matplotlib figure with the breakpoints
+    lrcore export schedule.toml --steps 1000 --format csv
+
+CONFIG is a .json/.yaml/.yml/.toml file, a bundled example name (``lrcore examples``),
+inline JSON, or built from ``--set key=value`` pairs (applied on top of CONFIG when both
+are given). Exit codes: 0 success, 1 a backend broke its bound or failed, 2 a bad config
+or usage, 3 a backend named with ``--backends`` is not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from . import __version__
+from ._base import Schedule
+from ._errors import ConfigError
+from .config import from_config, load
+
+if TYPE_CHECKING:
+    from .compare import BackendResult, Report
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING = 0, 1, 2, 3
+EXAMPLES_DIR = Path(__file__).with_name("examples")
+DEFAULT_EXAMPLE = "warmup-cosine"
+EXAMPLES = {
+    "warmup-cosine": "LLM-style: linear warmup to 3e-4 over 1,000 steps, cosine to 3e-5 at step 10,000",
+    "warmup-stable-decay": "WSD: warmup to 3e-4, hold, 1-sqrt decay to 0 over the last 4,000 of 20,000 steps",
+    "one-cycle": "torch OneCycleLR(max_lr=0.01, total_steps=5000)",
+    "keras-exponential-decay": "Keras ExponentialDecay(0.1, decay_steps=100000, decay_rate=0.96, staircase=True)",
+    "step-decay-per-epoch": "Keras LearningRateScheduler 0.01 * 0.1 ** (epoch // 5), epochs of 100 updates",
+}
+COMPARE_DEFAULT_CAP = 10_000  # default --steps of compare when a schedule never settles
+
+
+class UsageError(Exception):
+    """A command-line mistake: reported as ``error: ...`` with exit code 2."""
+
+
+# -- configs ---------------------------------------------------------------------------------
+
+
+def example_path(name: str) -> Path | None:
+    """The bundled example file called ``name`` (``one_cycle`` finds ``one-cycle``)."""
+    stem = name.strip().replace("_", "-")
+    for file in sorted(EXAMPLES_DIR.glob(f"{stem}.*")):
+        if file.suffix in (".json", ".yaml", ".yml", ".toml"):
+            return file
+    return None
+
+
+def resolve(
+    config: str | None, sets: list[str] | None = None, *, default: str | None = None
+) -> tuple[Schedule, str]:
+    """The schedule a CONFIG argument and ``--set`` pairs describe, and a short label.
+
+    Raises :class:`ConfigError` for a bad config and :class:`UsageError` for an argument
+    that names nothing."""
+    sets = sets or []
+    if config is None and not sets:
+        if default is None:
+            raise UsageError(
+                "no CONFIG given: name a file, an example ("
+                + ", ".join(EXAMPLES)
+                + "), inline JSON, or use --set key=value"
+            )
+        config = default
+    schedule, label = (None, "--set") if config is None else _load_one(config)
+    if not sets:
+        assert schedule is not None
+        return schedule, label
+    mapping: dict[str, Any] = schedule.to_config() if schedule is not None else {}
+    for item in sets:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set steps=1000")
+        _assign(mapping, key.strip(), _parse_value(text))
+    return from_config(mapping), label
+
+
+def _load_one(config: str) -> tuple[Schedule, str]:
+    text = config.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise ConfigError(
+                "", "valid inline JSON", text if len(text) < 60 else text[:57] + "...", hint=str(error)
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigError("", "a JSON object with a 'type'", data)
+        return from_config(data), "inline JSON"
+    path = Path(config)
+    if path.is_file():
+        return load(path), str(path)
+    found = example_path(config) if os.sep not in config and "/" not in config else None
+    if found is not None:
+        return load(found), found.stem
+    if path.suffix.lower() in (".json", ".yaml", ".yml", ".toml") or os.sep in config or "/" in config:
+        raise UsageError(f"CONFIG: no such file: {config}")
+    close = difflib.get_close_matches(config.replace("_", "-"), list(EXAMPLES), n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UsageError(
+        f"CONFIG: {config!r} is not a file, a bundled example or inline JSON ({hint}examples: "
+        + ", ".join(EXAMPLES)
+        + ")"
+    )
+
+
+def _parse_value(text: str) -> Any:
+    """JSON when it parses (numbers, true/false, lists, objects), else the plain string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _assign(mapping: dict[str, Any], dotted: str, value: Any) -> None:
+    """``mapping[a][b][c] = value`` for ``a.b.c``; a number indexes a list
+    (``schedules.1.steps``); missing mappings are created."""
+    keys = dotted.split(".")
+    node: Any = mapping
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        where = ".".join(keys[: depth + 1])
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise UsageError(f"--set {dotted}: {where!r} is not an index of a list of {len(node)}")
+            if last:
+                node[int(key)] = value
+            else:
+                node = node[int(key)]
+        elif isinstance(node, dict):
+            if last:
+                node[key] = value
+            else:
+                node = node.setdefault(key, {})
+        else:
+            raise UsageError(f"--set {dotted}: {'.'.join(keys[:depth])!r} is a value, not a mapping")
+
+
+def default_steps(schedule: Schedule) -> int:
+    """How many steps to show when ``--steps`` is not given: a little past the horizon,
+    past the last breakpoint, or (for a schedule that never settles) the first round
+    number of steps by which the learning rate has changed by half."""
+    horizon = schedule.horizon
+    if horizon:
+        return horizon + max(10, horizon // 20)
+    points = [b for b in schedule.breakpoints() if b > 0]
+    if points:
+        return max(points) * 5 // 4 + 1
+    first = schedule(0)
+    for exponent in range(2, 8):
+        for mantissa in (1, 2, 5):
+            steps = int(mantissa * 10**exponent)
+            value = schedule(steps - 1)
+            if abs(value - first) >= 0.5 * first if first > 0 else value != first:
+                return steps
+    return 1000
+
+
+# -- show --------------------------------------------------------------------------------------
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .plot import text_plot
+
+    schedule, _ = resolve(args.config, args.set)
+    steps = args.steps or default_steps(schedule)
+    values = schedule.values(np.arange(steps, dtype=np.int64))
+    peak = int(np.argmax(values))
+    out = [repr(schedule), ""]
+    horizon = schedule.horizon
+    settles = (
+        f"holds {schedule(horizon):.6g} from step {horizon:,}" if horizon is not None else "never settles"
+    )
+    rows = [
+        ("config", json.dumps(schedule.to_config(), separators=(",", ":"))),
+        ("steps", f"{steps:,} shown ({settles})"),
+        ("start", f"{values[0]:.6g} at step 0"),
+        ("peak", f"{values[peak]:.6g} at step {peak:,}"),
+        ("end", f"{values[-1]:.6g} at step {steps - 1:,}"),
+        ("breakpoints", _list_steps(schedule.breakpoints())),
+    ]
+    out += [f"  {name:<12} {text}" for name, text in rows]
+    columns = shutil.get_terminal_size((80, 24)).columns
+    ascii = not _can_encode(sys.stdout, "▁█")
+    out += [
+        "",
+        *("  " + line for line in text_plot(values, width=max(20, min(72, columns - 16)), ascii=ascii)),
+    ]
+    print("\n".join(out))
+    return EXIT_OK
+
+
+def _list_steps(points: list[int], limit: int = 12) -> str:
+    if not points:
+        return "none"
+    shown = ", ".join(f"{p:,}" for p in points[:limit])
+    return shown + (f", ... ({len(points) - limit} more)" if len(points) > limit else "")
+
+
+def _can_encode(stream: TextIO, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+# -- plot ----------------------------------------------------------------------------------------
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .plot import plot_schedule
+
+    schedule, _ = resolve(args.config, args.set)
+    steps = args.steps or default_steps(schedule)
+    out = plot_schedule(schedule, steps, args.output, log=args.log)
+    print(f"wrote {out} ({steps:,} steps)")
+    return EXIT_OK
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    schedule, _ = resolve(args.config, args.set)
+    steps = args.steps or default_steps(schedule)
+    fmt = args.format or ("json" if args.output and args.output.lower().endswith(".json") else "csv")
+    values = schedule.values(np.arange(steps, dtype=np.int64)).tolist()
+    if fmt == "csv":
+        # repr() is the shortest text that reads back as the same float64
+        text = "step,lr\n" + "".join(f"{t},{v!r}\n" for t, v in enumerate(values))
+    else:
+        data = {"config": schedule.to_config(), "steps": steps, "step": list(range(steps)), "lr": values}
+        text = json.dumps(data) + "\n"
+    if args.output and args.output != "-":
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({steps:,} steps, {fmt})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# -- compare -------------------------------------------------------------------------------------
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import BACKENDS, compare, resolve_backends
+
+    if args.config is None and not args.set:
+        print(
+            f"lrcore compare: no CONFIG given, using the bundled example {DEFAULT_EXAMPLE!r} "
+            f"(see: lrcore show {DEFAULT_EXAMPLE})",
+            file=sys.stderr,
+        )
+    schedule, _ = resolve(args.config, args.set, default=DEFAULT_EXAMPLE)
+    try:
+        backends = resolve_backends(args.backends)
+    except ValueError as error:
+        raise UsageError(f"--backends: {error}") from None
+    steps = args.steps
+    if steps is None:
+        steps = default_steps(schedule)
+        if schedule.horizon is None:
+            steps = min(steps, COMPARE_DEFAULT_CAP)
+    table_stream = sys.stderr if args.json == "-" else sys.stdout
+    jobs = max(1, min(args.jobs, len(backends)))
+    print(
+        f"lrcore compare: {len(backends)} backend{'s' * (len(backends) > 1)}, {steps:,} steps, "
+        f"{jobs} at a time",
+        file=sys.stderr,
+    )
+    progress = _Progress(sys.stderr)
+    try:
+        report = compare(
+            schedule,
+            steps,
+            [b.name for b in backends],
+            args.steps_per_epoch,
+            progress,
+            jobs=jobs,
+            timeout=args.timeout,
+        )
+    finally:
+        progress.close()
+    print(file=sys.stderr)
+    print(report.format_table(), file=table_stream)
+
+    status = EXIT_FAILED if report.failures else EXIT_OK
+    missing = report.missing
+    if missing:
+        hints = sorted({BACKENDS[name].install_hint for name in missing})
+        if args.backends is not None:
+            print(
+                f"\nerror: requested backend{'s' * (len(missing) > 1)} not installed: {', '.join(missing)} "
+                f"({'; '.join(hints)})",
+                file=sys.stderr,
+            )
+            status = status or EXIT_MISSING
+        else:
+            print(f"\nskipped (not installed): {', '.join(missing)} ({'; '.join(hints)})", file=table_stream)
+        if len(missing) == len(report.results):
+            print(
+                "nothing was compared: no framework installed (pip install 'lrcore[all]')", file=table_stream
+            )
+    ran = [r for r in report if r.applied is not None]
+    if not args.no_plot and ran:
+        status = _compare_plot(report, args) or status
+    if args.json:
+        text = json.dumps(report.to_json(), indent=2) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.json).write_text(text, encoding="utf-8")
+            print(f"wrote {args.json}", file=table_stream)
+    if status == EXIT_OK and ran:
+        kept = (
+            f"{ran[0].backend} kept its bound"
+            if len(ran) == 1
+            else f"all {len(ran)} backends kept their bounds"
+        )
+        print(f"\n{kept}", file=table_stream)
+    return status
+
+
+def _compare_plot(report: Report, args: argparse.Namespace) -> int:
+    from .plot import MissingMatplotlib, plot_compare
+
+    stream = sys.stderr if args.json == "-" else sys.stdout
+    try:
+        out = plot_compare(report, args.output or "lrcore-compare.png", log=args.log)
+    except MissingMatplotlib as error:
+        if args.output:  # a plot was asked for by name: not having it is a failure
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"(no overlay plot: {error})", file=stream)
+        return EXIT_OK
+    print(f"wrote {out}", file=stream)
+    return EXIT_OK
+
+
+class _Progress:
+    """Progress of the backends on stderr: a line per finished backend, and on a terminal
+    a live status line of those still running."""
+
+    SPIN = "|/-\\"
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.running: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.ticks = 0
+        self.thread = threading.Thread(target=self._tick, daemon=True) if self.live else None
+        if self.thread is not None:
+            self.thread.start()
+
+    def __call__(self, name: str, state: str, result: Any) -> None:
+        with self.lock:
+            self._clear()
+            if state == "running":
+                self.running[name] = time.monotonic()
+                if not self.live:
+                    self._line(f"  {name:<17} running")
+            else:
+                began = self.running.pop(name, None)
+                took = f" ({time.monotonic() - began:.1f}s)" if began is not None else ""
+                self._line(f"  {name:<17} {_summary(result)}{took}")
+            self._status()
+
+    def _line(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def _clear(self) -> None:
+        if self.live:
+            self.stream.write("\r\033[K")
+
+    def _status(self) -> None:
+        if self.live and self.running:
+            now = time.monotonic()
+            names = ", ".join(f"{n} {now - t:.0f}s" for n, t in self.running.items())
+            self.stream.write(f"  {self.SPIN[self.ticks % 4]} running: {names}")
+            self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self.stop.wait(0.25):
+            with self.lock:
+                self.ticks += 1
+                self._clear()
+                self._status()
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+        with self.lock:
+            self._clear()
+            self.stream.flush()
+
+
+def _summary(result: BackendResult) -> str:
+    if result.status == "ok":
+        return f"ok, max {result.max_ulps} ulps"
+    if result.status == "mismatch":
+        if result.first_violation is not None:
+            return f"MISMATCH from step {result.first_violation}"
+        if result.witness_violation is not None:
+            return f"MISMATCH: the update differs from the recorded rate from step {result.witness_violation}"
+        return "MISMATCH"
+    return str(result.status)
+
+
+# -- examples ---------------------------------------------------------------------------------------
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    width = max(map(len, EXAMPLES))
+    for name, text in EXAMPLES.items():
+        path = example_path(name)
+        suffix = path.suffix if path else "?"
+        print(f"  {name:<{width}}  {suffix:<5}  {text}")
+    print(f"\n(files in {EXAMPLES_DIR}; show one with: lrcore show NAME)")
+    return EXIT_OK
+
+
+# -- the parser -------------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _add_config(parser: argparse.ArgumentParser, *, optional: bool = True) -> None:
+    parser.add_argument(
+        "config",
+        nargs="?",
+        metavar="CONFIG",
+        help="a .json/.yaml/.yml/.toml file, an example name (lrcore examples) or inline JSON",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        default=[],
+        help="set a config field (JSON values; dotted keys for nested fields), "
+        "e.g. --set type=cosine --set start=0.1 --set end=0 --set steps=1000",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lrcore",
+        description="One learning-rate schedule, the same numbers in PyTorch, JAX/optax and Keras.",
+        epilog="Start with: lrcore compare   (the bundled warmup-cosine in every installed framework)",
+    )
+    parser.add_argument("--version", action="version", version=f"lrcore {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    show = sub.add_parser("show", help="describe a schedule: key values, breakpoints and a text plot")
+    _add_config(show)
+    show.add_argument("--steps", type=_positive, help="steps to look at (default: a little past the horizon)")
+    show.set_defaults(func=cmd_show)
+
+    plot = sub.add_parser("plot", help="plot a schedule with matplotlib (pip install 'lrcore[plot]')")
+    _add_config(plot)
+    plot.add_argument("--steps", type=_positive, help="steps to plot (default: a little past the horizon)")
+    plot.add_argument(
+        "-o",
+        "--output",
+        default="lrcore-plot.png",
+        metavar="FILE",
+        help="image file, .png or .svg (default: lrcore-plot.png)",
+    )
+    plot.add_argument("--log", action="store_true", help="logarithmic learning-rate axis")
+    plot.set_defaults(func=cmd_plot)
+
+    comp = sub.add_parser(
+        "compare",
+        help="run the schedule in each framework and compare the applied learning rates",
+        description="Train a tiny model with the schedule in each framework (one process per backend) "
+        "and compare the learning rate every update applied with lrcore's float64 reference. "
+        "Bounds: torch bit-exact; keras-tensorflow, keras-torch, optax-x64 equal in float32; "
+        "optax, keras-jax within 4 float32 ulps.",
+    )
+    _add_config(comp)
+    comp.add_argument(
+        "--steps",
+        type=_positive,
+        help="updates to run (default: a little past the horizon; 10,500 for the default example)",
+    )
+    comp.add_argument(
+        "--backends",
+        metavar="LIST",
+        help="comma-separated, from: torch, optax, optax-x64, keras-tensorflow, keras-jax, "
+        "keras-torch, or 'all' (default: all but optax-x64; missing ones are skipped)",
+    )
+    comp.add_argument(
+        "--steps-per-epoch",
+        type=_positive,
+        metavar="K",
+        help="step the schedule once per epoch of K updates (reference: per_epoch(schedule, K))",
+    )
+    comp.add_argument("--json", metavar="FILE", help="write the report as JSON ('-' for stdout)")
+    comp.add_argument(
+        "-o", "--output", metavar="FILE", help="overlay plot file (default: lrcore-compare.png)"
+    )
+    comp.add_argument("--no-plot", action="store_true", help="do not write the overlay plot")
+    comp.add_argument("--log", action="store_true", help="logarithmic learning-rate axis in the plot")
+    comp.add_argument("--jobs", type=_positive, default=2, help="backends run at once (default: 2)")
+    comp.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="time limit per backend (default: 900)",
+    )
+    comp.set_defaults(func=cmd_compare)
+
+    export = sub.add_parser("export", help="write the curve as data: step,lr (CSV) or JSON")
+    _add_config(export)
+    export.add_argument(
+        "--steps", type=_positive, help="steps to export (default: a little past the horizon)"
+    )
+    export.add_argument("--format", choices=("csv", "json"), help="default: from the -o suffix, else csv")
+    export.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    export.set_defaults(func=cmd_export)
+
+    examples = sub.add_parser("examples", help="list the bundled example configs")
+    examples.set_defaults(func=cmd_examples)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``lrcore`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return func(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `lrcore export ... | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return EXIT_OK
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:
+        from .plot import MissingMatplotlib
+
+        if isinstance(error, MissingMatplotlib):
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        raise

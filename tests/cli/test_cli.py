@@ -1,0 +1,459 @@
+"""The ``lrcore`` command, run as a user runs it: ``python -m lrcore ...`` in a subprocess,
+on real files. ``compare`` runs against the fake runner (tests/cli/fake_runner.py), so
+these tests need no framework."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lrcore
+from lrcore.cli import EXAMPLES, EXAMPLES_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE = "tests.cli.fake_runner"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def lrcore_cmd(
+    *args: str,
+    cwd: Path,
+    modes: dict[str, str] | None = None,
+    fake: bool = True,
+    timeout: float = 120,
+    path: tuple[Path, ...] = (),
+) -> subprocess.CompletedProcess[str]:
+    search = [*map(str, path), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(search)}
+    env.pop("LRCORE_COMPARE_RUNNER", None)
+    env.pop("FAKE_RUNNER_MODES", None)
+    if fake:
+        env["LRCORE_COMPARE_RUNNER"] = FAKE
+        env["FAKE_RUNNER_MODES"] = json.dumps(modes or {})
+    return subprocess.run(
+        [sys.executable, "-m", "lrcore", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def bundled(name: str) -> Path:
+    (path,) = [p for p in EXAMPLES_DIR.iterdir() if p.stem == name]
+    return path
+
+
+# -- examples -------------------------------------------------------------------------------------
+
+
+def test_every_example_is_listed_loads_and_covers_each_format() -> None:
+    files = sorted(p for p in EXAMPLES_DIR.iterdir() if p.suffix in (".json", ".yaml", ".yml", ".toml"))
+    assert sorted(p.stem for p in files) == sorted(EXAMPLES)
+    assert {p.suffix for p in files} == {".json", ".yaml", ".toml"}
+    for path in files:
+        schedule = lrcore.load(path)
+        assert lrcore.from_config(schedule.to_config()) == schedule
+
+
+def test_top_level_examples_mirror_the_bundled_ones() -> None:
+    top = ROOT / "examples"
+    for path in EXAMPLES_DIR.iterdir():
+        if path.suffix in (".json", ".yaml", ".toml"):
+            assert (top / path.name).read_text() == path.read_text(), path.name
+
+
+def test_seed_examples_have_the_documented_values() -> None:
+    keras = lrcore.load(bundled("keras-exponential-decay"))
+    assert keras(99_999) == 0.1 and keras(100_000) == 0.1 * 0.96 and keras(250_000) == 0.1 * 0.96**2
+    epochs = lrcore.load(bundled("step-decay-per-epoch"))
+    for epoch in (0, 4, 5, 9, 10, 17):
+        assert epochs(epoch * 100) == pytest.approx(0.01 * 0.1 ** (epoch // 5), rel=1e-15)
+        assert epochs(epoch * 100 + 99) == epochs(epoch * 100)
+
+
+# -- show, plot, export --------------------------------------------------------------------------
+
+
+def test_version(tmp_path: Path) -> None:
+    done = lrcore_cmd("--version", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.strip() == f"lrcore {lrcore.__version__}"
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_show_each_example_by_name_and_by_file(name: str, tmp_path: Path) -> None:
+    copy = tmp_path / bundled(name).name
+    shutil.copy(bundled(name), copy)
+    schedule = lrcore.load(copy)
+    for config in (name, str(copy)):
+        done = lrcore_cmd("show", config, "--steps", "3000", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert repr(schedule) in done.stdout
+        values = schedule.values(np.arange(3000))
+        peak = int(np.argmax(values))
+        assert f"{values[peak]:.6g} at step {peak:,}" in done.stdout
+        assert f"{values[-1]:.6g} at step 2,999" in done.stdout
+
+
+def test_show_names_breakpoints_and_draws(tmp_path: Path) -> None:
+    done = lrcore_cmd("show", "warmup-stable-decay", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "breakpoints  1,000, 16,000, 20,000" in done.stdout
+    assert "holds 0 from step 20,000" in done.stdout
+    plot_rows = [line for line in done.stdout.splitlines() if "|" in line]
+    assert len(plot_rows) == 8
+
+
+def test_inline_json_and_set_build_the_same_schedule(tmp_path: Path) -> None:
+    inline = '{"type": "cosine", "start": 0.1, "end": 0, "steps": 1000}'
+    sets = ["--set", "type=cosine", "--set", "start=0.1", "--set", "end=0", "--set", "steps=1000"]
+    a = lrcore_cmd("export", inline, "--steps", "1100", cwd=tmp_path)
+    b = lrcore_cmd("export", *sets, "--steps", "1100", cwd=tmp_path)
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    assert a.stdout == b.stdout
+
+
+def test_set_overrides_nested_fields_of_a_config(tmp_path: Path) -> None:
+    done = lrcore_cmd(
+        "show", "warmup-cosine", "--set", "schedule.start=1e-3", "--set", "steps=50", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "lrcore.warmup(schedule=lrcore.cosine(start=0.001, end=3e-05, steps=9000), steps=50)" in done.stdout
+    )
+    assert "peak         0.001 at step 50" in done.stdout
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_plot_writes_an_image(suffix: str, tmp_path: Path) -> None:
+    out = tmp_path / f"lr{suffix}"
+    done = lrcore_cmd("plot", "one-cycle", "-o", str(out), "--log", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    assert data.startswith(PNG) if suffix == ".png" else b"<svg" in data[:2000]
+
+
+def test_plot_default_file_name(tmp_path: Path) -> None:
+    done = lrcore_cmd(
+        "plot",
+        "--set",
+        "type=linear",
+        "--set",
+        "start=1",
+        "--set",
+        "end=0",
+        "--set",
+        "steps=10",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "lrcore-plot.png").read_bytes().startswith(PNG)
+
+
+def test_without_matplotlib(tmp_path: Path) -> None:
+    hide = tmp_path / "hide"
+    (hide / "matplotlib").mkdir(parents=True)
+    (hide / "matplotlib" / "__init__.py").write_text(
+        "raise ImportError('matplotlib is hidden by the test')\n"
+    )
+    done = lrcore_cmd("plot", "one-cycle", cwd=tmp_path, path=(hide,))
+    assert (
+        done.returncode == 1
+        and "pip install 'lrcore[plot]'" in done.stderr
+        and "Traceback" not in done.stderr
+    )
+    assert not (tmp_path / "lrcore-plot.png").exists()
+    done = lrcore_cmd(
+        "compare", "one-cycle", "--steps", "50", "--backends", "torch", cwd=tmp_path, path=(hide,)
+    )
+    assert done.returncode == 0 and "(no overlay plot: plotting needs matplotlib" in done.stdout
+    done = lrcore_cmd(
+        "compare",
+        "one-cycle",
+        "--steps",
+        "50",
+        "--backends",
+        "torch",
+        "-o",
+        "x.png",
+        cwd=tmp_path,
+        path=(hide,),
+    )
+    assert done.returncode == 1 and "pip install 'lrcore[plot]'" in done.stderr
+
+
+def test_export_csv_is_exact(tmp_path: Path) -> None:
+    out = tmp_path / "curve.csv"
+    done = lrcore_cmd(
+        "export", str(bundled("warmup-cosine")), "--steps", "2500", "-o", str(out), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    with out.open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["step", "lr"]
+    steps = [int(r[0]) for r in rows[1:]]
+    lrs = np.array([float(r[1]) for r in rows[1:]])
+    assert steps == list(range(2500))
+    reference = lrcore.load(bundled("warmup-cosine")).values(np.arange(2500))
+    assert np.array_equal(lrs, reference)  # bit for bit: repr() round-trips float64
+
+
+def test_export_json(tmp_path: Path) -> None:
+    done = lrcore_cmd("export", "step-decay-per-epoch", "--steps", "1200", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    schedule = lrcore.load(bundled("step-decay-per-epoch"))
+    assert lrcore.from_config(data["config"]) == schedule
+    assert data["step"] == list(range(1200))
+    assert data["lr"] == schedule.values(np.arange(1200)).tolist()
+
+
+# -- bad configs and usage ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            '{"type": "warmup", "steps": 10, "schedule": {"type": "cosine", "strat": 1, "end": 0, "steps": 5}}',
+            ["error: schedule.strat:", "did you mean 'start'?"],
+        ),
+        (
+            '{"type": "cosine", "start": 0.1, "end": 0, "steps": "many"}',
+            ["error: steps: expected an integer"],
+        ),
+        ('{"type": "cosinus", "start": 0.1}', ["error: type:", "did you mean 'cosine'?"]),
+        ('{"type": "cosine", "start": 0.1', ["error: <config>: expected valid inline JSON"]),
+        ("warmup-cosin", ["error: CONFIG:", "did you mean 'warmup-cosine'?"]),
+        ("missing.yaml", ["error: CONFIG: no such file: missing.yaml"]),
+    ],
+)
+def test_bad_config_exits_2_with_the_field_path(config: str, expected: list[str], tmp_path: Path) -> None:
+    for command in ("show", "export", "compare"):
+        done = lrcore_cmd(command, config, "--steps", "10", cwd=tmp_path)
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        for text in expected:
+            assert text in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_bad_files_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("type: one_cycle\npeak: -1\ntotal: 100\n")
+    (tmp_path / "broken.toml").write_text("type = \n")
+    (tmp_path / "code.yaml").write_text("!!python/object/apply:os.system ['echo hi']\n")
+    for name, text in [
+        ("bad.yaml", "error: peak: expected a finite number >= 0"),
+        ("broken.toml", "error: <config>: expected valid TOML"),
+        ("code.yaml", "error: <config>: expected valid, plain-data YAML"),
+    ]:
+        done = lrcore_cmd("show", name, cwd=tmp_path)
+        assert done.returncode == 2 and text in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_set_errors_exit_2(tmp_path: Path) -> None:
+    done = lrcore_cmd("show", "--set", "type=cosine", "--set", "start=0.1", "--set", "steps=10", cwd=tmp_path)
+    assert done.returncode == 2 and "error: end: expected a value (required by 'cosine')" in done.stderr
+    done = lrcore_cmd("show", "--set", "nokey", cwd=tmp_path)
+    assert done.returncode == 2 and "error: --set 'nokey': expected KEY=VALUE" in done.stderr
+    done = lrcore_cmd("show", "one-cycle", "--set", "peak.x=1", cwd=tmp_path)
+    assert done.returncode == 2 and "'peak' is a value" in done.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert lrcore_cmd("show", cwd=tmp_path).returncode == 2
+    assert lrcore_cmd(cwd=tmp_path).returncode == 2
+    assert lrcore_cmd("show", "one-cycle", "--steps", "0", cwd=tmp_path).returncode == 2
+    done = lrcore_cmd("compare", "one-cycle", "--backends", "torch,keras-jx", cwd=tmp_path)
+    assert done.returncode == 2 and "did you mean 'keras-jax'?" in done.stderr
+
+
+# -- compare (fake runner) ----------------------------------------------------------------------------
+
+
+def test_compare_default_example_all_ok_with_overlay_and_json(tmp_path: Path) -> None:
+    done = lrcore_cmd("compare", "--steps", "1200", "--json", "report.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "using the bundled example 'warmup-cosine'" in done.stderr
+    for backend in ("torch", "optax", "keras-tensorflow", "keras-jax", "keras-torch"):
+        assert backend in done.stderr  # progress
+        (row,) = [line for line in done.stdout.splitlines() if line.startswith(backend + " ")]
+        assert row.rstrip().endswith("ok")
+    assert "optax-x64" not in done.stdout
+    assert "all 5 backends kept their bounds" in done.stdout
+    assert (tmp_path / "lrcore-compare.png").read_bytes().startswith(PNG)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["ok"] is True and report["steps"] == 1200 and report["missing"] == []
+    assert report["config"] == lrcore.load(bundled("warmup-cosine")).to_config()
+    assert (
+        report["backends"]["torch"]["max_ulps"] == 0 and report["backends"]["torch"]["bound"] == "bit-exact"
+    )
+    assert report["backends"]["optax"]["bound"] == "<= 4 ulps"
+    assert report["backends"]["optax"]["max_rel"] > 0  # float32 values are not the float64 reference
+
+
+def test_compare_within_4_ulps_is_ok_for_float32_backends_only(tmp_path: Path) -> None:
+    modes = {"optax": "ulps:10:4", "keras-jax": "ulps:0:3", "keras-torch": "ulps:20:1"}
+    done = lrcore_cmd(
+        "compare", "one-cycle", "--steps", "500", "--no-plot", "--json", "-", cwd=tmp_path, modes=modes
+    )
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    result = report["backends"]
+    assert result["optax"]["ok"] and result["optax"]["max_ulps"] == 4 and result["optax"]["first_diff"] == 10
+    assert result["keras-jax"]["ok"] and result["keras-jax"]["max_ulps"] == 3
+    assert not result["keras-torch"]["ok"] and result["keras-torch"]["first_violation"] == 20
+    assert "keras-torch broke its bound (0 ulps) first at step 20" in done.stderr  # the table is on stderr
+
+
+def test_compare_mismatch_message_and_reproduce_command(tmp_path: Path) -> None:
+    modes = {"keras-jax": "ulps:700:7"}
+    done = lrcore_cmd(
+        "compare", str(bundled("warmup-cosine")), "--steps", "1500", "--no-plot", cwd=tmp_path, modes=modes
+    )
+    assert done.returncode == 1
+    schedule = lrcore.load(bundled("warmup-cosine"))
+    reference = float(schedule(700))
+    applied = np.float32(np.frombuffer((np.float32(reference).view(np.int32) + 7).tobytes(), np.float32)[0])
+    lines = done.stdout.splitlines()
+    (first,) = [line for line in lines if line.startswith("keras-jax broke its bound")]
+    assert first == (
+        f"keras-jax broke its bound (<= 4 ulps) first at step 700: applied {applied} (float32), "
+        f"reference {np.float32(reference)} (float32 of {reference!r}): 7 ulps apart"
+    )
+    compact = json.dumps(schedule.to_config(), separators=(",", ":"))
+    assert f"  config: {compact}" in lines
+    (repro,) = [line for line in lines if line.startswith("  reproduce: ")]
+    words = shlex.split(repro.removeprefix("  reproduce: "))
+    assert words == ["lrcore", "compare", compact, "--steps", "1500", "--backends", "keras-jax"]
+    again = lrcore_cmd(*words[1:], "--no-plot", cwd=tmp_path, modes=modes)
+    assert again.returncode == 1 and first in again.stdout
+
+
+def test_compare_flags_an_update_that_did_not_use_the_recorded_rate(tmp_path: Path) -> None:
+    done = lrcore_cmd(
+        "compare",
+        "one-cycle",
+        "--steps",
+        "300",
+        "--backends",
+        "keras-torch",
+        "--no-plot",
+        cwd=tmp_path,
+        modes={"keras-torch": "witness:42"},
+    )
+    assert done.returncode == 1
+    assert "keras-torch: the update at step 42 used a learning rate of " in done.stdout
+    assert "the runner does not record the rate the optimizer applied" in done.stdout
+    assert "from step 42" in done.stderr
+
+
+def test_compare_torch_bound_is_bit_exact(tmp_path: Path) -> None:
+    done = lrcore_cmd(
+        "compare",
+        "one-cycle",
+        "--steps",
+        "300",
+        "--backends",
+        "torch",
+        "--no-plot",
+        cwd=tmp_path,
+        modes={"torch": "float32"},
+    )
+    assert done.returncode == 1
+    applied = float(np.float32(0.0004))
+    assert (
+        f"torch broke its bound (bit-exact) first at step 0: applied {applied!r}, "
+        "reference 0.0004 (float64; 0 float32 ulps apart)"
+    ) in done.stdout
+
+
+def test_compare_runner_failures_are_reported(tmp_path: Path) -> None:
+    modes = {"torch": "crash", "optax": "short", "keras-jax": "chatter"}
+    done = lrcore_cmd(
+        "compare",
+        "one-cycle",
+        "--steps",
+        "100",
+        "--backends",
+        "torch,optax,keras-jax",
+        "--no-plot",
+        cwd=tmp_path,
+        modes=modes,
+    )
+    assert done.returncode == 1
+    assert "torch: the runner tests.cli.fake_runner failed (exit 1)" in done.stdout
+    assert "RuntimeError: the fake runner crashed on purpose" in done.stdout
+    assert "optax: the runner reported 99 learning rates for 100 steps" in done.stdout
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("keras-jax ")]
+    assert row.rstrip().endswith("ok")  # chatter before the JSON is skipped
+
+
+def test_compare_not_installed_is_skipped_by_default_and_fails_when_requested(tmp_path: Path) -> None:
+    modes = {"keras-tensorflow": "missing:tensorflow", "keras-jax": "missing:keras"}
+    done = lrcore_cmd("compare", "--steps", "100", "--no-plot", cwd=tmp_path, modes=modes)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("keras-tensorflow ")]
+    assert row.rstrip().endswith("not installed (pip install 'lrcore[keras]')")
+    assert "skipped (not installed): keras-tensorflow, keras-jax" in done.stdout
+    done = lrcore_cmd(
+        "compare", "--steps", "100", "--no-plot", "--backends", "torch,keras-jax", cwd=tmp_path, modes=modes
+    )
+    assert done.returncode == 3
+    assert (
+        "error: requested backend not installed: keras-jax (pip install 'lrcore[keras,jax]')" in done.stderr
+    )
+
+
+def test_compare_steps_per_epoch(tmp_path: Path) -> None:
+    done = lrcore_cmd(
+        "compare",
+        "--set",
+        "type=step",
+        "--set",
+        "start=0.01",
+        "--set",
+        "gamma=0.1",
+        "--set",
+        "step_size=5",
+        "--steps",
+        "1200",
+        "--steps-per-epoch",
+        "100",
+        "--backends",
+        "torch,optax",
+        "--no-plot",
+        "--json",
+        "r.json",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1,200 steps, 100 steps per epoch" in done.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["steps_per_epoch"] == 100
+
+
+def test_compare_with_no_framework_found_skips_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a runner override the parent's install check decides; here every backend
+    is made to need a module that cannot exist, so nothing runs."""
+    from lrcore import compare as compare_module
+
+    monkeypatch.delenv("LRCORE_COMPARE_RUNNER", raising=False)
+    for name, backend in list(compare_module.BACKENDS.items()):
+        monkeypatch.setitem(
+            compare_module.BACKENDS,
+            name,
+            compare_module.dataclasses.replace(backend, requires=("lrcore_no_such_framework",)),
+        )
+    report = compare_module.compare(lrcore.constant(value=0.1), 10)
+    assert report.ok and report.missing == list(compare_module.DEFAULT_BACKENDS)
+    assert all(r.applied is None and r.seconds is None for r in report)
+    assert "lrcore_no_such_framework not installed" in report["torch"].message

@@ -1,0 +1,158 @@
+"""The comparison's measurements (ulps, bounds, first steps) and its API, in process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lrcore
+from lrcore.compare import BACKENDS, DEFAULT_BACKENDS, measure, resolve_backends, ulp_distance
+
+ONE = np.float32(1.0)
+
+
+def up(x: float, n: int = 1) -> float:
+    """``x`` moved ``n`` float32 ulps up."""
+    bits = np.array([x], dtype=np.float32).view(np.int32) + n
+    return float(bits.view(np.float32)[0])
+
+
+def test_ulp_distance_counts_float32_steps() -> None:
+    assert ulp_distance([1.0], [up(1.0, 3)]).tolist() == [3]
+    assert ulp_distance([up(1.0, 3)], [1.0]).tolist() == [3]
+    # across a power of two the ulp changes size: still one step each
+    below = float(np.nextafter(ONE, np.float32(0)))
+    assert ulp_distance([below], [up(1.0)]).tolist() == [2]
+    # float64 values round to float32 first: a float64 difference inside one float32 ulp is 0
+    assert ulp_distance([0.1], [0.1 + 1e-12]).tolist() == [0]
+
+
+def test_ulp_distance_flushes_below_the_smallest_normal() -> None:
+    tiny = float(np.finfo(np.float32).tiny)
+    assert ulp_distance([tiny / 4, -tiny / 2, 1e-300], [0.0, 0.0, -0.0]).tolist() == [0, 0, 0]
+    assert ulp_distance([tiny], [0.0]).tolist() == [int(np.float32(tiny).view(np.int32))]
+    assert ulp_distance([-up(0.5)], [up(0.5)]).tolist() == [2 * int(np.float32(up(0.5)).view(np.int32))]
+
+
+def test_ulp_distance_nan_exceeds_every_bound() -> None:
+    assert ulp_distance([float("nan")], [0.1])[0] > 2**31
+
+
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_measure_applies_each_bound(name: str) -> None:
+    backend = BACKENDS[name]
+    reference = np.linspace(0.1, 0.001, 50)
+    exact = measure(backend, reference, reference, reference)
+    assert exact.ok and exact.max_ulps == 0 and exact.first_diff is None and exact.witness_rel == 0
+    rounded = measure(backend, reference.astype(np.float32).astype(np.float64), reference)
+    assert rounded.ok == (backend.ulps is not None)
+    assert rounded.max_ulps == 0 and rounded.max_abs > 0
+    four = reference.astype(np.float32).astype(np.float64)
+    four[30:] = [up(x, 4) for x in four[30:]]
+    result = measure(backend, four, reference)
+    assert result.max_ulps == 4 and result.first_diff == (0 if backend.ulps is None else 30)
+    assert result.ok == (backend.ulps == 4)
+    assert result.first_violation == (None if backend.ulps == 4 else result.first_diff)
+
+
+def test_measure_torch_flags_one_float64_bit() -> None:
+    reference = np.linspace(0.1, 0.001, 50)
+    applied = reference.copy()
+    applied[17] = np.nextafter(applied[17], 1.0)
+    result = measure(BACKENDS["torch"], applied, reference)
+    assert not result.ok and result.first_violation == 17 and result.max_ulps == 0
+    assert result.max_rel == pytest.approx(np.spacing(reference[17]) / reference[17])
+
+
+def test_measure_nan_and_zero_reference() -> None:
+    reference = np.array([0.0, 0.5, 0.25])
+    result = measure(BACKENDS["optax"], [0.0, float("nan"), 0.25], reference)
+    assert not result.ok and result.first_violation == 1 and result.max_abs == float("inf")
+    result = measure(BACKENDS["optax"], [1e-9, 0.5, 0.25], reference)
+    assert result.max_rel == float("inf") and result.to_json()["max_rel"] is None
+    assert not result.ok  # 1e-9 is a normal float32, far from 0 in ulps
+
+
+def test_measure_checks_the_witness() -> None:
+    reference = np.linspace(0.1, 0.001, 50)
+    witness = reference * (1 + 5e-5)
+    result = measure(BACKENDS["torch"], reference, reference, witness)
+    assert result.ok and result.witness_rel == pytest.approx(5e-5)
+    witness[20] = reference[20] * 1.001
+    result = measure(BACKENDS["torch"], reference, reference, witness)
+    assert not result.ok and result.first_violation is None and result.witness_violation == 20
+    result = measure(BACKENDS["optax"], reference, reference, witness[:-1])
+    assert not result.ok and "49 witness values for 50 steps" in result.message
+    assert measure(BACKENDS["optax"], reference, reference, []).ok  # no witness: nothing to check
+
+
+def test_resolve_backends() -> None:
+    assert [b.name for b in resolve_backends(None)] == list(DEFAULT_BACKENDS)
+    assert [b.name for b in resolve_backends("all")] == list(BACKENDS)
+    assert [b.name for b in resolve_backends(" torch, optax-x64,torch")] == ["torch", "optax-x64"]
+    with pytest.raises(ValueError, match="did you mean 'keras-torch'"):
+        resolve_backends("keras_torch")
+
+
+def test_compare_api_with_the_fake_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_RUNNER_MODES", json.dumps({"optax": "ulps:5:9"}))
+    seen: list[tuple[str, str]] = []
+    schedule = lrcore.cosine(start=0.1, end=0.0, steps=100)
+    report = lrcore_compare(
+        schedule,
+        120,
+        ["torch", "optax"],
+        progress=lambda n, s, r: seen.append((n, s)),
+        runner="tests.cli.fake_runner",
+    )
+    assert sorted(seen) == [("optax", "done"), ("optax", "running"), ("torch", "done"), ("torch", "running")]
+    assert list(report.results) == ["torch", "optax"]
+    assert report["torch"].ok and not report["optax"].ok and not report.ok
+    assert report.failures == [report["optax"]]
+    assert report["optax"].first_violation == 5 and report["optax"].max_ulps == 9
+    assert np.array_equal(report.reference, schedule.values(np.arange(120)))
+    assert "optax broke its bound (<= 4 ulps) first at step 5" in report.format_table()
+    json.dumps(report.to_json())  # JSON-able
+    # a config mapping works as well as a schedule, and steps_per_epoch changes the reference
+    report = lrcore_compare(
+        schedule.to_config(), 120, "torch", steps_per_epoch=7, runner="tests.cli.fake_runner"
+    )
+    assert report.ok
+    assert np.array_equal(report.reference, lrcore.per_epoch(schedule, 7).values(np.arange(120)))
+
+
+def lrcore_compare(*args, **kwargs):  # type: ignore[no-untyped-def]
+    from lrcore.compare import compare
+
+    return compare(*args, **kwargs)
+
+
+def test_bad_arguments_raise() -> None:
+    from lrcore.compare import compare
+
+    with pytest.raises(lrcore.ConfigError):
+        compare({"type": "cosine"}, 10)
+    with pytest.raises(ValueError, match="steps"):
+        compare(lrcore.constant(value=0.1), 0)
+
+
+def test_import_lrcore_leaves_compare_cli_and_plot_out() -> None:
+    code = (
+        "import sys, lrcore; bad = [m for m in ('lrcore.compare', 'lrcore.cli', 'lrcore.plot', 'matplotlib') "
+        "if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_import_compare_and_cli_leave_frameworks_out() -> None:
+    code = (
+        "import sys, lrcore.compare, lrcore.cli; print([m for m in ('torch', 'jax', 'tensorflow', 'keras', "
+        "'optax', 'matplotlib') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
