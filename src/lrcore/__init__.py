@@ -17,6 +17,8 @@ evaluation).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._base import REGISTRY, Schedule
 from ._errors import ConfigError
 from .catalog import (
@@ -71,6 +73,18 @@ plateau = Plateau
 
 CATALOG = tuple(name for name in REGISTRY)
 
+_LAZY = {"from_torch": "porting", "from_keras": "porting", "from_function": "porting"}
+
+
+def __getattr__(name: str) -> Any:
+    # The porting layer knows every native scheduler: load it on first use, keeping
+    # `import lrcore` fast.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'lrcore' has no attribute {name!r}")
+
 __all__ = [
     "CATALOG",
     "ConfigError",
@@ -85,6 +99,9 @@ __all__ = [
     "dump",
     "exponential",
     "from_config",
+    "from_function",
+    "from_keras",
+    "from_torch",
     "inverse_sqrt",
     "inverse_time",
     "join",
