@@ -5,9 +5,10 @@
   applied value equals float32 of the reference: distance 0.
 - Float32-only evaluation (JAX, Keras on JAX): at most :func:`float32_bound` ulps, which
   is 4 for every catalog schedule with one documented exception: ``cosine`` with an
-  ``exponent`` above 1 raises a float32 value to that power, which multiplies its
-  rounding error (measured worst cases: 5 ulps at exponent 1.5, 6 at 2, 9 at 3), so its
-  bound is ``ceil(3 * exponent)``.
+  ``exponent`` above 1 and ``polynomial`` with a ``power`` above 1 raise a rounded
+  float32 value to that power, which multiplies its rounding error (measured worst
+  cases for cosine: 5 ulps at exponent 1.5, 6 at 2, 9 at 3), so their bound is
+  ``ceil(3 * exponent)``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def float32_bound(schedule: Schedule) -> int:
     stack = [schedule]
     while stack:
         node = stack.pop()
-        exponent = getattr(node, "exponent", 1.0) if node.type == "cosine" else 1.0
+        exponent = 1.0
+        if node.type == "cosine":
+            exponent = getattr(node, "exponent", 1.0)
+        elif node.type == "polynomial":
+            exponent = getattr(node, "power", 1.0)
         if exponent > 1.0:
             bound = max(bound, math.ceil(3 * exponent))
         stack.extend(node)

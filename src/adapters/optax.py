@@ -1,0 +1,245 @@
+"""lrcore schedules as optax schedules: the core's formula, traced with ``jax.numpy``.
+
+:func:`schedule` turns an lrcore schedule into an ``optax.Schedule``, a function of the
+update count that runs under ``jax.jit`` and ``jax.vmap`` with a traced count, compiles
+once, and plugs in wherever optax takes a learning rate::
+
+    import lrcore, optax
+    from lrcore.adapters.optax import schedule
+
+    lr = schedule(lrcore.warmup(lrcore.cosine(start=1e-3, end=1e-5, steps=9000), steps=1000))
+    opt = optax.inject_hyperparams(optax.adamw)(learning_rate=lr)  # logs the applied lr
+
+The adapter holds no formula: :class:`JaxNamespace` binds the core's array namespace
+(``lrcore._xp.Namespace``) to ``jax.numpy`` and the schedule evaluates itself over it.
+
+Precision (SPEC section 7). By default JAX computes in float32 with int32 steps: the core
+then uses its float32 path (host-computed float64 tables looked up inside the trace, no
+float32 ``sin``/``exp``), within 4 float32 ulps of the float64 reference. It is not
+always bit-identical to ``schedule.values(ts, bits=32)``: XLA rewrites ``x / c`` as
+``x * (1 / c)`` and fuses multiply-adds, so a few percent of the values differ from
+NumPy's float32 by an ulp or two. With ``jax.config.update("jax_enable_x64", True)`` it
+evaluates in float64 with int64 steps, and float32(applied) equals float32(reference)
+at every step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import lrcore
+from lrcore._xp import Array, Namespace
+
+__all__ = ["JaxNamespace", "OptaxSchedule", "namespace", "schedule"]
+
+
+class JaxNamespace(Namespace):
+    """``lrcore._xp.Namespace`` over ``jax.numpy``: float32 with int32 steps
+    (``bits=32``, JAX's default) or float64 with int64 steps (``bits=64``, needs
+    ``jax_enable_x64``). Every operation is a plain ``jax.numpy`` op, so a formula
+    traces to one small XLA computation: no Python per step, no host callback.
+
+    >>> xp = JaxNamespace(32)
+    >>> lrcore.linear(start=1.0, end=0.0, steps=4).evaluate(xp.as_int(1), xp)
+    Array(0.75, dtype=float32)
+    """
+
+    def __init__(self, bits: int = 32) -> None:
+        if bits not in (32, 64):
+            raise lrcore.ConfigError("bits", "32 or 64", bits)
+        if bits == 64 and not jax.config.jax_enable_x64:
+            raise lrcore.ConfigError(
+                "bits", "32 unless jax_enable_x64 is on (JAX has no float64 without it)", bits
+            )
+        self.bits = bits
+        self.name = f"jax-float{bits}"
+        self.float = jnp.float64 if bits == 64 else jnp.float32
+        self.int = jnp.int64 if bits == 64 else jnp.int32
+        self.int_max = int(np.iinfo(self.int).max)
+
+    def as_int(self, t: Array) -> Array:
+        """The step array in this namespace's integer type. Wider or unsigned integers
+        saturate at ``int_max`` instead of wrapping (optax's count saturates too)."""
+        t = jnp.asarray(t)
+        if not jnp.issubdtype(t.dtype, jnp.integer):
+            raise lrcore.ConfigError("t", "integer steps", f"an array of {t.dtype}")
+        if t.dtype == self.int:
+            return t
+        if jnp.iinfo(t.dtype).max > self.int_max:
+            t = jnp.minimum(t, jnp.asarray(self.int_max, t.dtype))
+        return t.astype(self.int)
+
+    def to_float(self, x: Array) -> Array:
+        return jnp.asarray(x).astype(self.float)
+
+    def fill(self, like: Array, value: float) -> Array:
+        return jnp.full(jnp.shape(like), value, dtype=self.float)
+
+    def _f(self, a: Any) -> Any:
+        # A Python float must not decide the result type (jnp.where(c, 0.1, 0.2) would be
+        # a weak float): pin it to this namespace's float.
+        return jnp.asarray(a, self.float) if isinstance(a, float) else a
+
+    def where(self, cond: Array, a: Any, b: Any) -> Array:
+        return jnp.where(cond, self._f(a), self._f(b))
+
+    def minimum(self, a: Any, b: Any) -> Array:
+        return jnp.minimum(self._f(a), self._f(b))
+
+    def maximum(self, a: Any, b: Any) -> Array:
+        return jnp.maximum(self._f(a), self._f(b))
+
+    def floordiv(self, a: Array, b: Any) -> Array:
+        return a // b
+
+    def mod(self, a: Array, b: int) -> Array:
+        return a % b
+
+    def sin(self, x: Array) -> Array:
+        return jnp.sin(x)
+
+    def exp(self, x: Array) -> Array:
+        return jnp.exp(x)
+
+    def sqrt(self, x: Array) -> Array:
+        return jnp.sqrt(x)
+
+    def pow(self, x: Array, p: float) -> Array:
+        return jnp.power(x, jnp.asarray(p, self.float))
+
+    def take(self, table: Any, index: Array) -> Array:
+        """A constant-array lookup inside the trace (an XLA gather), never a callback."""
+        dtype = self.float if table.dtype.kind == "f" else self.int
+        # The table is cast on the host (float64 -> float32 rounds once, as NumPy does).
+        return jnp.take(jnp.asarray(np.asarray(table, dtype=dtype)), index, mode="clip")
+
+
+def namespace(bits: int | None = None) -> JaxNamespace:
+    """The namespace for ``bits`` (default: 64 when ``jax_enable_x64`` is on, else 32),
+    decided when called, so a schedule follows x64 being switched on later."""
+    if bits is None:
+        bits = 64 if jax.config.jax_enable_x64 else 32
+    return _namespace(bits)
+
+
+@functools.lru_cache(maxsize=4)
+def _namespace(bits: int) -> JaxNamespace:
+    return JaxNamespace(bits)
+
+
+@dataclasses.dataclass(frozen=True)
+class OptaxSchedule:
+    """An ``optax.Schedule``: ``lr = fn(count)`` with ``count`` the number of updates
+    already applied (optax's ``count``; the first update uses ``lrcore_schedule(0)``).
+
+    ``count`` may be a Python int, a NumPy integer or a JAX integer array of any dtype
+    and shape (traced under ``jit``/``vmap`` or not); the result has the count's shape in
+    the namespace's float type (float32, or float64 under x64). A concrete negative
+    step, or one the namespace's integer type cannot hold, raises ``ConfigError``;
+    traced negative counts read as 0 and wider ones saturate at ``int_max``.
+
+    Under x64 the float64 result is a strongly typed array, which
+    ``optax.inject_hyperparams`` keeps as it is (float32 parameters then get a float64
+    learning rate in ``opt_state.hyperparams``); pass ``hyperparam_dtype=jnp.float32`` to
+    it, or ``bits=32`` here, for a float32 one.
+    """
+
+    schedule: lrcore.Schedule
+    bits: int | None = None
+
+    def __call__(self, count: Any) -> Array:
+        xp = namespace(self.bits)
+        if not isinstance(count, jax.Array):
+            count = _host_count(count, xp)
+        return self.schedule.evaluate(xp.as_int(count), xp).astype(xp.float)
+
+    def __repr__(self) -> str:
+        return f"lrcore.adapters.optax.schedule({self.schedule!r})"
+
+
+def schedule(schedule: lrcore.Schedule | Any, *, bits: int | None = None) -> OptaxSchedule:
+    """The optax schedule of an lrcore schedule (or of its config mapping).
+
+    ``bits`` picks the evaluation width: 32 (int32 steps, float32) or 64 (int64 steps,
+    float64, needs ``jax_enable_x64``); by default 64 exactly when x64 is on. The
+    formula is traced once here, so a parameter that the step type cannot represent
+    (``steps=3_000_000_000`` with int32 steps) raises ``lrcore.ConfigError`` now rather
+    than inside a training step.
+
+    >>> import optax
+    >>> lr = schedule(lrcore.step(start=0.1, gamma=0.5, step_size=10))
+    >>> round(float(lr(25)), 9)  # float32: 0.025 to 7 digits
+    0.025
+    >>> opt = optax.inject_hyperparams(optax.sgd)(learning_rate=lr)
+    """
+    if not isinstance(schedule, lrcore.Schedule):
+        schedule = lrcore.from_config(schedule)
+    fn = OptaxSchedule(schedule, bits)
+    _check_representable(fn, namespace(bits))
+    return fn
+
+
+def _check_representable(fn: OptaxSchedule, xp: JaxNamespace) -> None:
+    """Raise ``ConfigError`` unless every integer parameter fits ``xp``'s step type.
+
+    A step count beyond ``int_max`` cannot be a traced integer: the core skips some such
+    parameters (a boundary no step reaches), but clamping others would change the curve
+    (a segment length, a cycle length), so any such parameter is refused. Tracing once
+    also catches derived values that overflow (``up + down`` of ``cyclic``).
+    """
+    path, value = _widest_int(fn.schedule.to_config())
+    expected = (
+        f"integer parameters that fit the {jnp.dtype(xp.int).name} steps of JAX "
+        f"(at most {xp.int_max}; turn on jax_enable_x64 for int64 steps)"
+    )
+    if value is not None and abs(value) > xp.int_max:
+        raise lrcore.ConfigError(path, expected, value)
+    try:
+        jax.eval_shape(fn, jax.ShapeDtypeStruct((), xp.int))
+    except OverflowError as error:
+        # JAX refuses a Python int wider than the traced step type.
+        raise lrcore.ConfigError(path, expected + " (a step computed from it overflows)", value) from error
+
+
+def _host_count(count: Any, xp: JaxNamespace) -> Any:
+    """Check a concrete count on the host: integers in ``[0, int_max]`` (SPEC 3)."""
+    steps = np.asarray(count)
+    if steps.dtype.kind not in "iu":
+        raise lrcore.ConfigError("t", "integer steps", count)
+    if steps.size and int(steps.min()) < 0:
+        raise lrcore.ConfigError("t", "steps >= 0", int(steps.min()))
+    if steps.size and int(steps.max()) > xp.int_max:
+        raise lrcore.ConfigError(
+            "t", f"steps <= {xp.int_max} (the {jnp.dtype(xp.int).name} steps of JAX)", int(steps.max())
+        )
+    return steps.astype(np.dtype(xp.int))
+
+
+def _widest_int(config: Any, path: str = "") -> tuple[str, Any]:
+    """The path and value of the largest integer in a config (the culprit of an overflow)."""
+    best: tuple[str, Any] = (path, None)
+    if isinstance(config, dict):
+        items: Any = ((f"{path}.{k}" if path else str(k), v) for k, v in config.items())
+    elif isinstance(config, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(config))
+    else:
+        is_int = isinstance(config, int) and not isinstance(config, bool)
+        return (path, config) if is_int else best
+    for sub_path, value in items:
+        found = _widest_int(value, sub_path)
+        if found[1] is not None and (best[1] is None or abs(found[1]) > abs(best[1])):
+            best = found
+    return best
+
+
+# Reduce-on-plateau as a gradient transformation fed the loss (imported last: it builds
+# on this module's namespace).
+from ._plateau_optax import PlateauTransformState, core_state, plateau_transform, with_core_state  # noqa: E402
+
+__all__ += ["PlateauTransformState", "core_state", "plateau_transform", "with_core_state"]
