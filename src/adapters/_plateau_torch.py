@@ -1,0 +1,175 @@
+"""PyTorch adapter for ``lrcore.plateau``: a ``ReduceLROnPlateau`` that runs the core's
+state machine.
+
+:class:`PlateauScheduler` subclasses ``torch.optim.lr_scheduler.ReduceLROnPlateau``, so
+code that looks for a plateau scheduler (``isinstance`` checks, Lightning's
+``monitor``) accepts it, and it speaks torch's two dialects:
+
+- ``step(metric)`` after each validation: report the metric (torch's plateau call).
+  For a constant inner (``lrcore.plateau(0.1, ...)``) this is all there is, and the
+  learning rates equal torch's own ``ReduceLROnPlateau`` bit for bit.
+- ``step()`` after each ``optimizer.step()``: one more update (torch's ``LRScheduler``
+  call). Needed when the inner is a schedule: the learning rate of update ``t``
+  (``last_epoch``, counting ``step()`` calls) is ``plateau.lr(t, state)``.
+  ``report(metric)`` is ``step(metric)`` spelled out.
+
+>>> import torch, lrcore
+>>> from lrcore.adapters.torch import plateau_scheduler
+>>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=1.0)
+>>> p = lrcore.plateau(lrcore.warmup(lrcore.cosine(start=0.1, end=0.0, steps=900), steps=100), patience=2)
+>>> sched = plateau_scheduler(opt, p)
+>>> for epoch in range(3):
+...     for batch in range(10):
+...         opt.step(); sched.step()          # per update: the inner schedule advances
+...     sched.step(1.0)                       # per validation: the plateau state advances
+
+Every param group gets the same learning rate (the optimizer's ``lr=`` is overwritten,
+as ``lrcore.adapters.torch.scheduler`` does). ``state_dict()`` holds the plateau's config
+and state as plain types (``torch.load(weights_only=True)`` reads it) beside torch's
+attributes; ``load_state_dict()`` resumes exactly, also in the middle of a patience
+window. ``best``, ``num_bad_epochs`` and ``cooldown_counter`` mirror the core state, as
+torch's attributes of those names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+import lrcore
+from lrcore._errors import ConfigError
+from lrcore._xp import numpy_namespace
+from lrcore._plateau import Plateau, PlateauState
+
+__all__ = ["PlateauScheduler", "plateau_scheduler"]
+
+_CHUNK = 1024  # inner-schedule values computed per vectorised call
+
+
+class PlateauScheduler(ReduceLROnPlateau):
+    """torch's ``ReduceLROnPlateau`` driven by an ``lrcore.plateau`` (see the module
+    docstring): ``step(metric)`` reports, ``step()`` counts an update."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, plateau: Plateau | Mapping[str, Any]) -> None:
+        plateau = _as_plateau(plateau)
+        super().__init__(
+            optimizer,
+            mode=plateau.mode,  # type: ignore[arg-type]
+            factor=plateau.factor,
+            patience=plateau.patience,
+            threshold=plateau.threshold,
+            threshold_mode=plateau.threshold_mode,  # type: ignore[arg-type]
+            cooldown=plateau.cooldown,
+            min_lr=plateau.min_lr,
+            eps=plateau.eps,
+        )
+        self.plateau = plateau
+        self.plateau_state = plateau.initial_state()
+        self.last_epoch = 0  # updates applied (SPEC 3), not reports as in torch
+        self._forget()
+        self._apply()
+
+    # -- torch's interface -------------------------------------------------------------
+
+    def step(self, metrics: Any = None, epoch: int | None = None) -> None:  # type: ignore[override]
+        """``step(metric)``: report a validation metric. ``step()``: one more update."""
+        if epoch is not None:
+            raise TypeError("PlateauScheduler.step: explicit epochs are not supported")
+        if metrics is None:
+            self.last_epoch += 1
+            self._apply()
+        else:
+            self.report(metrics)
+
+    def report(self, metric: Any) -> None:
+        """Feed one metric (a number or a 0-d tensor) to the plateau state machine."""
+        self.plateau_state = self.plateau.update(self.plateau_state, metric)
+        self._apply()
+
+    def state_dict(self) -> dict[str, Any]:
+        """torch's attributes plus ``plateau`` (config) and ``plateau_state`` (plain types)."""
+        state = {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in ("optimizer", "plateau", "plateau_state") and not key.startswith("_memo")
+        }
+        state["plateau"] = self.plateau.to_config()
+        state["plateau_state"] = self.plateau.state_to_dict(self.plateau_state)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved (plateau, state, step) and set the
+        learning rates accordingly."""
+        state = dict(state_dict)
+        plateau = _as_plateau(state.pop("plateau"))
+        plateau_state = plateau.state_from_dict(state.pop("plateau_state"))
+        self.__dict__.update(state)
+        self.plateau = plateau
+        self.plateau_state = plateau_state
+        self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
+        self._forget()
+        self._apply()
+
+    # -- evaluation --------------------------------------------------------------------
+
+    def _forget(self) -> None:
+        self._memo_start = 0
+        self._memo_inner = np.empty(0)
+
+    def _lr(self) -> float:
+        t = self.last_epoch
+        if self.plateau.plain:
+            return float(self.plateau_state.level)
+        i = t - self._memo_start
+        if not 0 <= i < len(self._memo_inner):
+            self._memo_start = t
+            self._memo_inner = self.plateau.inner.values(np.arange(t, t + _CHUNK, dtype=np.int64))
+            i = 0
+        xp = numpy_namespace(64)
+        return float(self.plateau.scaled(self._memo_inner[i], np.float64(self.plateau_state.level), xp))
+
+    def _apply(self) -> None:
+        lr = self._lr()
+        last = []
+        for group in self.optimizer.param_groups:
+            current = group["lr"]
+            if isinstance(current, torch.Tensor):
+                current.fill_(lr)  # in place: a compiled step keeps its graph
+                last.append(current.clone())
+            else:
+                group["lr"] = lr
+                last.append(lr)
+        self._last_lr = last
+        # torch's attribute names, for code that inspects a ReduceLROnPlateau.
+        s: PlateauState = self.plateau_state
+        self.best = s.best
+        self.num_bad_epochs = s.num_bad_epochs
+        self.cooldown_counter = s.cooldown_counter
+
+
+def plateau_scheduler(
+    optimizer: torch.optim.Optimizer, plateau: Plateau | Mapping[str, Any]
+) -> PlateauScheduler:
+    """A :class:`PlateauScheduler` for ``optimizer`` running ``plateau`` (or its config).
+
+    >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = plateau_scheduler(opt, lrcore.plateau(0.1, patience=0))
+    >>> sched.step(1.0); sched.step(2.0)
+    >>> sched.get_last_lr()
+    [0.010000000000000002]
+    """
+    return PlateauScheduler(optimizer, plateau)
+
+
+def _as_plateau(value: Any) -> Plateau:
+    if isinstance(value, Plateau):
+        return value
+    if isinstance(value, Mapping):
+        schedule = lrcore.from_config(value)
+        if isinstance(schedule, Plateau):
+            return schedule
+    raise ConfigError("plateau", "an lrcore.plateau or its config mapping", value)

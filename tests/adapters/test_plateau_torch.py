@@ -1,0 +1,230 @@
+"""lrcore.plateau against torch's own ReduceLROnPlateau, and the torch plateau adapter.
+
+Golden: the core's pure state machine, fed the same random metric sequence as
+``torch.optim.lr_scheduler.ReduceLROnPlateau``, gives the same learning rate (exactly, in
+float64) and the same ``best`` / ``num_bad_epochs`` / ``cooldown_counter`` after every
+report, in every mode and threshold mode. The adapter then runs in a real training loop.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import require
+
+pytestmark = pytest.mark.torch
+
+torch = require("torch")
+
+from lrcore.adapters._plateau_torch import PlateauScheduler, plateau_scheduler  # noqa: E402
+
+import lrcore  # noqa: E402
+from lrcore._plateau import Plateau  # noqa: E402
+
+ReduceLROnPlateau = torch.optim.lr_scheduler.ReduceLROnPlateau
+
+
+def optimizer(lr: float = 0.1) -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=lr)
+
+
+# Metrics torch and lrcore treat alike: finite numbers of any sign and size, NaN, and the
+# infinity in the worsening direction (lrcore's documented difference is the other one).
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+grid = st.integers(-8, 8).map(lambda k: k / 4)  # ties and repeats, where thresholds bite
+settings_ = st.fixed_dictionaries(
+    {
+        "mode": st.sampled_from(["min", "max"]),
+        "threshold_mode": st.sampled_from(["rel", "abs"]),
+        "factor": st.sampled_from([0.1, 0.5, 0.3, 0.9, 0.77]),
+        "patience": st.integers(0, 3),
+        "cooldown": st.integers(0, 3),
+        "threshold": st.sampled_from([0.0, 1e-4, 0.01, 0.25]),
+        "min_lr": st.sampled_from([0.0, 1e-4, 0.003]),
+        "eps": st.sampled_from([1e-8, 0.0, 1e-3]),
+    }
+)
+
+
+@st.composite
+def cases(draw):
+    params = draw(settings_)
+    worse = math.inf if params["mode"] == "min" else -math.inf
+    metric = st.one_of(finite, grid, grid, st.just(math.nan), st.just(worse))
+    metrics = draw(st.lists(metric, min_size=1, max_size=40))
+    lr = draw(st.sampled_from([0.1, 1.0, 0.037, 3e-4, 1e-7]))
+    return params, metrics, lr
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases())
+def test_core_state_machine_equals_torch_reduce_lr_on_plateau(case) -> None:
+    params, metrics, lr = case
+    torch_sched = ReduceLROnPlateau(optimizer(lr), **params)
+    plateau = Plateau(lr, **params)
+    state = plateau.initial_state()
+    for i, metric in enumerate(metrics):
+        torch_sched.step(metric)
+        state = plateau.update(state, metric)
+        expected = torch_sched.optimizer.param_groups[0]["lr"]
+        assert plateau.lr(0, state) == expected, f"report {i}: {metric!r}"
+        assert plateau.lr(12345, state) == expected
+        assert (state.best, state.num_bad_epochs, state.cooldown_counter) == (
+            torch_sched.best,
+            torch_sched.num_bad_epochs,
+            torch_sched.cooldown_counter,
+        )
+
+
+@settings(max_examples=100, deadline=None)
+@given(cases())
+def test_adapter_equals_torch_reduce_lr_on_plateau(case) -> None:
+    params, metrics, lr = case
+    ours_opt, theirs_opt = optimizer(1.0), optimizer(lr)
+    ours = plateau_scheduler(ours_opt, Plateau(lr, **params))
+    theirs = ReduceLROnPlateau(theirs_opt, **params)
+    assert ours_opt.param_groups[0]["lr"] == lr
+    for metric in metrics:
+        ours.step(metric)
+        theirs.step(metric)
+        assert ours.get_last_lr() == theirs.get_last_lr()
+        assert ours_opt.param_groups[0]["lr"] == theirs_opt.param_groups[0]["lr"]
+        assert (ours.best, ours.num_bad_epochs, ours.cooldown_counter) == (
+            theirs.best,
+            theirs.num_bad_epochs,
+            theirs.cooldown_counter,
+        )
+
+
+def test_is_a_torch_plateau_scheduler() -> None:
+    sched = plateau_scheduler(optimizer(), lrcore.from_config({"type": "plateau", "schedule": 0.1}))
+    assert isinstance(sched, ReduceLROnPlateau)
+    assert isinstance(sched, torch.optim.lr_scheduler.LRScheduler)
+    with pytest.raises(lrcore.ConfigError):
+        plateau_scheduler(optimizer(), lrcore.constant(value=0.1))
+
+
+def train(sched: PlateauScheduler, opt, metrics, updates_per_epoch: int, start_epoch: int = 0):
+    """A real loop: SGD on a quadratic, ``step()`` per update, ``step(metric)`` per epoch.
+    Returns the learning rate each update applied (read from the param group)."""
+    param = opt.param_groups[0]["params"][0]
+    applied = []
+    for metric in metrics[start_epoch:]:
+        for _ in range(updates_per_epoch):
+            opt.zero_grad()
+            (param - 1.0).pow(2).sum().backward()
+            applied.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        sched.step(torch.tensor(metric))  # a 0-d tensor, as a validation loop returns
+    return applied
+
+
+SCHEDULE_PLATEAU = Plateau(
+    lrcore.warmup(lrcore.cosine(start=0.1, end=0.0, steps=300), steps=40),
+    patience=1,
+    factor=0.5,
+    cooldown=1,
+    min_lr=0.004,
+)
+METRICS = [5.0, 4.0, 4.0, 4.5, 3.0, 3.0, 3.0, 3.1, 2.0, 2.0, 2.5, 2.5, 2.5, 2.5, 2.5]
+
+
+def reference_lrs(plateau: Plateau, metrics, updates_per_epoch: int) -> list[float]:
+    state = plateau.initial_state()
+    out, t = [], 0
+    for metric in metrics:
+        for _ in range(updates_per_epoch):
+            out.append(plateau.lr(t, state))
+            t += 1
+        state = plateau.update(state, metric)
+    return out
+
+
+def test_schedule_inner_in_a_training_loop_equals_the_reference() -> None:
+    opt = optimizer(1.0)
+    applied = train(plateau_scheduler(opt, SCHEDULE_PLATEAU), opt, METRICS, 25)
+    expected = reference_lrs(SCHEDULE_PLATEAU, METRICS, 25)
+    assert applied == expected
+    # the plateau did reduce, min_lr held the floor, and the cosine still ended at 0
+    state = SCHEDULE_PLATEAU.initial_state()
+    for m in METRICS:
+        state = SCHEDULE_PLATEAU.update(state, m)
+    assert state.reductions >= 3
+    assert applied.count(0.004) > 10 and applied[-1] == 0.0
+
+
+@pytest.mark.parametrize("split", [3, 6, 7])  # mid patience window, mid cooldown
+def test_checkpoint_resume_continues_exactly(split: int) -> None:
+    per_epoch = 20
+    opt = optimizer(1.0)
+    whole = train(plateau_scheduler(opt, SCHEDULE_PLATEAU), opt, METRICS, per_epoch)
+
+    opt1 = optimizer(1.0)
+    sched1 = plateau_scheduler(opt1, SCHEDULE_PLATEAU)
+    first = train(sched1, opt1, METRICS[:split], per_epoch)
+    buffer = io.BytesIO()
+    torch.save({"sched": sched1.state_dict(), "opt": opt1.state_dict()}, buffer)
+    buffer.seek(0)
+    saved = torch.load(buffer, weights_only=True)
+
+    opt2 = optimizer(1.0)
+    opt2.load_state_dict(saved["opt"])
+    sched2 = plateau_scheduler(opt2, Plateau(0.5))  # replaced by the saved plateau
+    sched2.load_state_dict(saved["sched"])
+    assert sched2.plateau == SCHEDULE_PLATEAU
+    assert sched2.plateau_state == sched1.plateau_state
+    rest = train(sched2, opt2, METRICS, per_epoch, start_epoch=split)
+    assert first + rest == whole
+
+
+def test_plain_case_checkpoint_matches_torch_after_resume() -> None:
+    params = {"patience": 2, "factor": 0.3, "cooldown": 1, "min_lr": 1e-3}
+    metrics = [1.0, 1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9, 0.4, 0.5, 0.5, 0.5]
+    theirs = ReduceLROnPlateau(optimizer(0.1), **params)
+    expected = []
+    for m in metrics:
+        theirs.step(m)
+        expected.append(theirs.get_last_lr()[0])
+    sched = plateau_scheduler(optimizer(), Plateau(0.1, **params))
+    got = []
+    for m in metrics[:5]:
+        sched.step(m)
+        got.append(sched.get_last_lr()[0])
+    resumed = plateau_scheduler(optimizer(), Plateau(0.1))
+    resumed.load_state_dict(sched.state_dict())
+    for m in metrics[5:]:
+        resumed.step(m)
+        got.append(resumed.get_last_lr()[0])
+    assert got == expected
+
+
+def test_tensor_learning_rate_is_filled_in_place() -> None:
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=torch.tensor(0.5))
+    lr_tensor = opt.param_groups[0]["lr"]
+    sched = plateau_scheduler(opt, Plateau(0.1, patience=0))
+    sched.step(1.0)
+    sched.step(2.0)
+    assert opt.param_groups[0]["lr"] is lr_tensor
+    assert float(lr_tensor) == pytest.approx(0.01)
+
+
+def test_nonfinite_raise_and_torch_divergence_on_minus_inf() -> None:
+    sched = plateau_scheduler(optimizer(), Plateau(0.1, nonfinite="raise"))
+    with pytest.raises(ValueError, match="metric"):
+        sched.step(float("nan"))
+    # The documented difference: torch records -inf as the best (then reduces forever);
+    # lrcore counts it as a bad epoch and keeps the finite best.
+    ours = plateau_scheduler(optimizer(), Plateau(0.1, patience=5))
+    theirs = ReduceLROnPlateau(optimizer(0.1), patience=5)
+    for m in [1.0, -math.inf]:
+        ours.step(m)
+        theirs.step(m)
+    assert theirs.best == -math.inf and ours.best == 1.0
+    assert ours.num_bad_epochs == 1 and np.isfinite(ours.get_last_lr()[0])
