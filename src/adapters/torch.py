@@ -1,0 +1,340 @@
+"""PyTorch adapter: an lrcore schedule as a ``torch.optim.lr_scheduler.LRScheduler``.
+
+Step once after every ``optimizer.step()``; the learning rate of update ``t`` (counting
+from 0, torch's ``last_epoch``) is the core's float64 value ``schedule(t)``, bit for bit.
+The constructor sets the optimizer's learning rate, so update 0 uses ``schedule(0)``.
+
+>>> import torch, lrcore
+>>> from lrcore.adapters.torch import scheduler
+>>> model = torch.nn.Linear(4, 1)
+>>> opt = torch.optim.AdamW(model.parameters(), lr=1.0)
+>>> sched = scheduler(opt, lrcore.warmup(lrcore.cosine(start=1e-3, end=0.0, steps=900), steps=100))
+>>> for batch in range(1000):
+...     opt.zero_grad(); model(torch.randn(8, 4)).pow(2).mean().backward()
+...     opt.step(); sched.step()
+
+Param groups (``mode`` picks how the schedule meets each group's learning rate):
+
+- one schedule, ``mode="absolute"`` (default): every group gets ``lr = schedule(t)``;
+  the optimizer's ``lr=`` is overwritten.
+- a list with one schedule per param group, ``mode="absolute"``: group ``i`` gets
+  ``schedules[i](t)``.
+- ``mode="multiplier"``: the schedule is a factor on each group's initial learning rate,
+  ``lr = initial_lr * schedule(t)`` (detectron2's ``LRMultiplier``). This is how to keep
+  discriminative learning rates::
+
+      opt = torch.optim.SGD([{"params": backbone.parameters(), "lr": 1e-4},
+                             {"params": head.parameters(), "lr": 1e-2}], lr=1e-2)
+      shape = lrcore.warmup(lrcore.cosine(start=1.0, end=0.0, steps=9_000), steps=1_000)
+      sched = scheduler(opt, shape, mode="multiplier")  # backbone peaks at 1e-4, head at 1e-2
+
+  A list of schedules works in this mode too (one factor per group).
+
+Resuming. ``state_dict()`` holds torch's own state (``last_epoch``, ``base_lrs``, ...) and
+the schedules as configs (plain JSON types, so ``torch.load(weights_only=True)`` reads it);
+``load_state_dict()`` rebuilds them, as torch's own schedulers restore their parameters.
+Without a state dict, torch's convention applies: ``scheduler(opt, s, last_epoch=n - 1)``
+after ``n`` updates (the param groups need ``initial_lr``, e.g. from the optimizer's
+state dict) continues at ``schedule(n)``.
+
+Tensor learning rates (``lr=torch.tensor(...)``, compiled or capturable optimizers) are
+updated in place with ``fill_``, so a ``torch.compile``'d step is not recompiled.
+
+The scheduler keeps no state beyond torch's: the value is a closed form of
+``last_epoch``. It memoizes the next :data:`CHUNK` values (one vectorised
+``schedule.values`` call; equal to ``schedule(t)`` bit for bit), which is what makes a
+``step()`` cheaper than torch's own schedulers; the memo is never saved, and
+``load_state_dict`` clears it (so would assigning ``schedules`` or ``base_lrs`` by hand,
+followed by ``sched._forget()``).
+
+Inside torch's composites: ``SequentialLR`` restarts the scheduler at its milestone
+(``lrcore.join``'s convention). In ``ChainedScheduler`` the scheduler, being a closed form
+like ``LambdaLR``, sets ``schedule(t)`` and discards what earlier members did; members
+after it multiply that value once per step.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.optim.lr_scheduler import LRScheduler
+
+import lrcore
+from lrcore._errors import ConfigError
+from lrcore._xp import Namespace
+
+__all__ = ["CHUNK", "MODES", "Scheduler", "TorchNamespace", "namespace", "scheduler"]
+
+MODES = ("absolute", "multiplier")
+CHUNK = 1024  # steps evaluated per vectorised call
+_INT_MAX = (1 << 63) - 1
+
+
+class Scheduler(LRScheduler):
+    """``lr = schedule(t)`` (``mode="absolute"``) or ``initial_lr * schedule(t)``
+    (``mode="multiplier"``) for each param group at ``t = last_epoch``.
+
+    ``schedule`` is a schedule (or its config mapping) for every group, or a list with
+    one per param group. See the module docstring for the conventions.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        schedule: lrcore.Schedule | Mapping[str, Any] | Sequence[lrcore.Schedule | Mapping[str, Any]],
+        *,
+        mode: str = "absolute",
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        if mode not in MODES:
+            raise ConfigError("mode", "one of " + ", ".join(map(repr, MODES)), mode)
+        self.schedules = _per_group(schedule, len(optimizer.param_groups))
+        self.mode = mode
+        self._forget()
+        super().__init__(optimizer, last_epoch)
+
+    # -- torch's interface -----------------------------------------------------------------
+
+    def get_lr(self) -> list[float]:  # type: ignore[override]
+        """The learning rates at ``last_epoch`` (closed form: no dependence on history)."""
+        if not self._get_lr_called_within_step:
+            # torch's own hint, as its schedulers give it
+            warnings.warn(
+                "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return list(self._at(self.last_epoch))
+
+    def _get_closed_form_lr(self) -> list[float]:
+        # torch uses this for step(epoch) and SequentialLR's restart at a milestone.
+        return list(self._at(self.last_epoch))
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance to the next update (call it after ``optimizer.step()``)."""
+        if epoch is not None or self._step_count < 2:
+            # torch's path: the initial step, the call-order warnings, the deprecated epoch.
+            super().step(epoch)
+            return
+        self._step_count += 1
+        t = self.last_epoch = self.last_epoch + 1
+        lrs = self._memo.get(t)  # the hot path: a dict lookup, no evaluation
+        if lrs is None:
+            lrs = self._at(t)
+        groups = self.optimizer.param_groups
+        if len(groups) != len(lrs):
+            raise ValueError(
+                f"the optimizer has {len(groups)} param groups but the scheduler was built for {len(lrs)}"
+            )
+        tensors = False
+        for group, lr in zip(groups, lrs):  # noqa: B905 (lengths checked above; strict= costs 0.3 us)
+            current = group["lr"]
+            if isinstance(current, torch.Tensor):
+                current.fill_(lr)  # in place: a compiled step keeps its graph
+                tensors = True
+            else:
+                group["lr"] = lr
+        # As torch: copies, never aliasing a group's lr tensor.
+        self._last_lr = [_copy(g["lr"]) for g in groups] if tensors else list(lrs)
+
+    def state_dict(self) -> dict[str, Any]:
+        """torch's state plus ``schedules`` as configs and ``mode`` (no pickled objects)."""
+        state = {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in ("optimizer", "schedules") and not key.startswith("_memo")
+        }
+        state["schedules"] = [s.to_config() for s in self.schedules]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the state (and the schedules) saved by :meth:`state_dict`."""
+        state = dict(state_dict)
+        if "schedules" not in state:
+            raise ValueError(
+                "state_dict: no 'schedules' entry (not saved by lrcore.adapters.torch.Scheduler)"
+            )
+        configs = state.pop("schedules")
+        if len(configs) != len(self.optimizer.param_groups):
+            raise ValueError(
+                f"state_dict: {len(configs)} schedules for {len(self.optimizer.param_groups)} param groups"
+            )
+        self.__dict__.update(state)
+        built: dict[str, lrcore.Schedule] = {}  # equal configs share one object (evaluated once)
+        for config in configs:
+            key = json.dumps(config, sort_keys=True)
+            if key not in built:
+                built[key] = lrcore.from_config(config)
+        self.schedules = tuple(built[json.dumps(c, sort_keys=True)] for c in configs)
+        self._forget()
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def _forget(self) -> None:
+        self._memo: dict[int, tuple[float, ...]] = {}
+
+    def _at(self, t: int) -> tuple[float, ...]:
+        """The learning rates of all groups at step ``t``; a miss refills the memo with
+        the next :data:`CHUNK` steps (one ``values`` call per distinct schedule)."""
+        lrs = self._memo.get(t)
+        if lrs is not None:
+            return lrs
+        if t < 0:
+            raise ConfigError("last_epoch", "a step >= 0", t)
+        steps = np.arange(t, t + min(CHUNK, _INT_MAX - t + 1), dtype=np.int64)
+        columns: dict[int, Any] = {}
+        rows = []
+        for k, schedule in enumerate(self.schedules):
+            if id(schedule) not in columns:
+                columns[id(schedule)] = schedule.values(steps)
+            values = columns[id(schedule)]
+            if self.mode == "multiplier":
+                values = float(self.base_lrs[k]) * values
+            rows.append(values.tolist())
+        self._memo = dict(zip(steps.tolist(), zip(*rows, strict=True), strict=True))
+        return self._memo[t]
+
+
+def _copy(lr: Any) -> Any:
+    return lr.clone() if isinstance(lr, torch.Tensor) else lr
+
+
+def scheduler(
+    optimizer: torch.optim.Optimizer,
+    schedule: lrcore.Schedule | Mapping[str, Any] | Sequence[lrcore.Schedule | Mapping[str, Any]],
+    *,
+    mode: str = "absolute",
+    last_epoch: int = -1,
+) -> Scheduler:
+    """A torch LR scheduler running ``schedule`` (see :class:`Scheduler`).
+
+    >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = scheduler(opt, lrcore.step(start=0.1, gamma=0.5, step_size=2))
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     lrs.append(opt.param_groups[0]["lr"])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [0.1, 0.1, 0.05, 0.05]
+    """
+    return Scheduler(optimizer, schedule, mode=mode, last_epoch=last_epoch)
+
+
+def _per_group(schedule: Any, groups: int) -> tuple[lrcore.Schedule, ...]:
+    if isinstance(schedule, (lrcore.Schedule, Mapping)):
+        one = _as_schedule(schedule, "schedule")
+        return (one,) * groups
+    if isinstance(schedule, (list, tuple)):
+        if len(schedule) != groups:
+            raise ConfigError(
+                "schedule",
+                f"one schedule per param group ({groups} groups)",
+                f"a list of {len(schedule)}",
+            )
+        return tuple(_as_schedule(s, f"schedule[{i}]") for i, s in enumerate(schedule))
+    raise ConfigError(
+        "schedule", "an lrcore schedule, a config mapping, or a list with one per param group", schedule
+    )
+
+
+def _as_schedule(value: Any, path: str) -> lrcore.Schedule:
+    if isinstance(value, lrcore.Schedule):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return lrcore.from_config(value)
+        except ConfigError as error:
+            raise error.prefixed(path) from None
+    raise ConfigError(path, "an lrcore schedule or a config mapping", value)
+
+
+# -- evaluation on torch tensors -----------------------------------------------------------
+
+
+class TorchNamespace(Namespace):
+    """The core's array namespace over torch tensors (int64 steps, float64 or float32),
+    for evaluating a schedule on a device: ``schedule.evaluate(steps, namespace("cuda"))``.
+
+    The scheduler itself does not need it (it reads the host float64 reference).
+    """
+
+    int_max = _INT_MAX
+
+    def __init__(self, device: Any = None, dtype: torch.dtype = torch.float64) -> None:
+        if dtype not in (torch.float64, torch.float32):
+            raise ConfigError("dtype", "torch.float64 or torch.float32", dtype)
+        self.device = torch.device(device if device is not None else "cpu")
+        self.dtype = dtype
+        self.bits = 64 if dtype == torch.float64 else 32
+        self.name = f"torch-float{self.bits}"
+
+    def _tensor(self, a: Any) -> torch.Tensor:
+        # Python numbers become 0-d tensors: floats in our float dtype (never torch's
+        # default float32), so they do not change the dtype of the result.
+        if isinstance(a, torch.Tensor):
+            return a
+        if isinstance(a, float):
+            return torch.tensor(a, dtype=self.dtype, device=self.device)
+        return torch.tensor(a, dtype=torch.int64, device=self.device)
+
+    def as_int(self, t: Any) -> torch.Tensor:
+        return torch.as_tensor(t, dtype=torch.int64, device=self.device)
+
+    def to_float(self, x: Any) -> torch.Tensor:
+        return self._tensor(x).to(self.dtype)
+
+    def fill(self, like: Any, value: float) -> torch.Tensor:
+        return torch.full(tuple(self._tensor(like).shape), value, dtype=self.dtype, device=self.device)
+
+    def where(self, cond: Any, a: Any, b: Any) -> torch.Tensor:
+        return torch.where(cond, self._tensor(a), self._tensor(b))
+
+    def minimum(self, a: Any, b: Any) -> torch.Tensor:
+        return torch.minimum(self._tensor(a), self._tensor(b))
+
+    def maximum(self, a: Any, b: Any) -> torch.Tensor:
+        return torch.maximum(self._tensor(a), self._tensor(b))
+
+    def floordiv(self, a: Any, b: int) -> torch.Tensor:
+        return torch.div(a, b, rounding_mode="floor")
+
+    def mod(self, a: Any, b: int) -> torch.Tensor:
+        return torch.remainder(a, b)
+
+    def sin(self, x: Any) -> torch.Tensor:
+        return torch.sin(x)
+
+    def exp(self, x: Any) -> torch.Tensor:
+        return torch.exp(x)
+
+    def sqrt(self, x: Any) -> torch.Tensor:
+        return torch.sqrt(x)
+
+    def pow(self, x: Any, p: float) -> torch.Tensor:
+        return torch.pow(x, p)
+
+    def take(self, table: Any, index: Any) -> torch.Tensor:
+        if table.dtype.kind == "f":
+            host = np.asarray(table, dtype=np.float64 if self.bits == 64 else np.float32)
+        else:
+            host = np.asarray(table, dtype=np.int64)
+        return torch.as_tensor(host, device=self.device)[index]
+
+
+def namespace(device: Any = None, dtype: torch.dtype = torch.float64) -> TorchNamespace:
+    """A :class:`TorchNamespace` on ``device`` (default CPU) computing in ``dtype``."""
+    return TorchNamespace(device, dtype)
+
+
+# Reduce-on-plateau with torch's familiar step(metric) (imported last: it builds on this
+# module).
+from ._plateau_torch import PlateauScheduler, plateau_scheduler  # noqa: E402
+
+__all__ += ["PlateauScheduler", "plateau_scheduler"]
