@@ -484,13 +484,16 @@ def compare(
     import numpy as np
 
     from .combinators import PerEpoch
+    from .precision import float32_bound
 
     schedule = as_schedule(schedule_or_config)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if steps_per_epoch is not None and (not isinstance(steps_per_epoch, int) or steps_per_epoch < 1):
         raise ValueError(f"steps_per_epoch must be a positive integer, got {steps_per_epoch!r}")
-    chosen = resolve_backends(backends)
+    # Float32-only backends get the schedule's bound (4 ulps but for powered shapes).
+    bound = float32_bound(schedule)
+    chosen = [dataclasses.replace(b, ulps=bound) if b.ulps else b for b in resolve_backends(backends)]
     runner = runner or os.environ.get(RUNNER_ENV) or None
     config = schedule.to_config()
     target = PerEpoch(schedule, steps_per_epoch) if steps_per_epoch else schedule
