@@ -28,9 +28,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from lrcore.adapters.optax import schedule
 
 import lrcore
+from lrcore.adapters.optax import schedule
 
 TARGET = 1.02
 STEPS_PER_SAMPLE = 200

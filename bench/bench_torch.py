@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from lrcore.adapters.torch import scheduler
 from torch.optim import lr_scheduler as native
 
 import lrcore
+from lrcore.adapters.torch import scheduler
 
 STEPS = 2_000
 TARGET = 0.5

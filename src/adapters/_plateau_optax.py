@@ -38,11 +38,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from lrcore.adapters.optax import JaxNamespace, namespace
 
 import lrcore
 from lrcore._errors import ConfigError
 from lrcore._plateau import Plateau, PlateauState
+from lrcore.adapters.optax import JaxNamespace, namespace
 
 __all__ = ["PlateauTransformState", "core_state", "plateau_transform", "with_core_state"]
 

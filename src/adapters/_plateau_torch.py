@@ -42,8 +42,8 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 import lrcore
 from lrcore._errors import ConfigError
-from lrcore._xp import numpy_namespace
 from lrcore._plateau import Plateau, PlateauState
+from lrcore._xp import numpy_namespace
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
 

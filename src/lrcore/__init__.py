@@ -21,6 +21,7 @@ from typing import Any
 
 from ._base import REGISTRY, Schedule
 from ._errors import ConfigError
+from ._plateau import Plateau, PlateauState
 from .catalog import (
     Constant,
     Cosine,
@@ -41,7 +42,6 @@ from .catalog import (
     WarmupStableDecay,
 )
 from .combinators import Clip, Join, PerEpoch, Scale, Warmup
-from ._plateau import Plateau, PlateauState
 from .config import dump, from_config, load, loads
 
 __version__ = "0.1.0"
@@ -84,6 +84,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'lrcore' has no attribute {name!r}")
+
 
 __all__ = [
     "CATALOG",

@@ -229,7 +229,9 @@ def _from_config_dict(config: dict[str, Any]) -> Schedule:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return (type(a) is type(b) and a == b) or (isinstance(a, float) and isinstance(b, (int, float)) and a == b)
+    return (type(a) is type(b) and a == b) or (
+        isinstance(a, float) and isinstance(b, (int, float)) and a == b
+    )
 
 
 def _encode(value: Any) -> Any:

@@ -23,10 +23,9 @@ jax = require("jax")
 optax = require("optax")
 jnp = jax.numpy
 
+import lrcore  # noqa: E402
 from lrcore.adapters._runners import optax as runner  # noqa: E402
 from lrcore.adapters.optax import JaxNamespace, namespace, schedule  # noqa: E402
-
-import lrcore  # noqa: E402
 from lrcore.precision import float32_bound  # noqa: E402
 
 X64 = bool(jax.config.jax_enable_x64)

@@ -24,10 +24,9 @@ jax = require("jax")
 optax = require("optax")
 jnp = jax.numpy
 
-from lrcore.adapters._plateau_optax import core_state, plateau_transform, with_core_state  # noqa: E402
-
 import lrcore  # noqa: E402
 from lrcore._plateau import Plateau  # noqa: E402
+from lrcore.adapters._plateau_optax import core_state, plateau_transform, with_core_state  # noqa: E402
 
 X64 = bool(jax.config.jax_enable_x64)
 PER_EPOCH = 6

@@ -22,10 +22,9 @@ pytestmark = pytest.mark.torch
 
 torch = require("torch")
 
-from lrcore.adapters._plateau_torch import PlateauScheduler, plateau_scheduler  # noqa: E402
-
 import lrcore  # noqa: E402
 from lrcore._plateau import Plateau  # noqa: E402
+from lrcore.adapters._plateau_torch import PlateauScheduler, plateau_scheduler  # noqa: E402
 
 ReduceLROnPlateau = torch.optim.lr_scheduler.ReduceLROnPlateau
 

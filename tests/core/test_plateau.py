@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrcore
-from lrcore._xp import numpy_namespace
 from lrcore._plateau import CHAIN_CAP, Plateau, PlateauState
+from lrcore._xp import numpy_namespace
 
 # -- shared with the adapter tests -------------------------------------------------------
 

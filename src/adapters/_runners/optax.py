@@ -29,9 +29,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from lrcore.adapters.optax import namespace, schedule
 
 import lrcore
+from lrcore.adapters.optax import namespace, schedule
 
 
 def run(config: dict[str, Any], steps: int, *, steps_per_epoch: int | None = None) -> dict[str, list[float]]:

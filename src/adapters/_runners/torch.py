@@ -21,9 +21,9 @@ import sys
 from typing import Any
 
 import torch
-from lrcore.adapters.torch import scheduler
 
 import lrcore
+from lrcore.adapters.torch import scheduler
 
 
 def run(config: dict[str, Any], steps: int, *, steps_per_epoch: int | None = None) -> dict[str, list[float]]:
