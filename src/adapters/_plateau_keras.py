@@ -44,11 +44,11 @@ from typing import Any
 
 import keras
 from keras import ops
-from lrcore.adapters.keras import namespace
 
 import lrcore
 from lrcore._errors import ConfigError
 from lrcore._plateau import Plateau, PlateauState
+from lrcore.adapters.keras import namespace
 
 try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
     from keras.src.utils.io_utils import print_msg as _print

@@ -375,3 +375,15 @@ def callback(schedule: Any, interval: str = "step", verbose: int = 0) -> Schedul
     ... # doctest: +SKIP
     """
     return ScheduleCallback(schedule, interval=interval, verbose=verbose)
+
+
+# Reduce-on-plateau as a callback monitoring a logged metric (imported last: it builds on
+# this module's namespace; importing it also registers PlateauSchedule for load_model).
+from ._plateau_keras import (  # noqa: E402
+    PlateauCallback,
+    PlateauSchedule,
+    plateau_callback,
+    plateau_schedule,
+)
+
+__all__ += ["PlateauCallback", "PlateauSchedule", "plateau_callback", "plateau_schedule"]
