@@ -20,6 +20,7 @@ nox.options.sessions = [
     "keras-jax",
     "keras-torch",
     "conformance",
+    "distributed",
 ]
 
 PYTHON = "3.11"
