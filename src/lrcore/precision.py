@@ -34,7 +34,15 @@ def ulps(reference: Any, value: Any) -> Any:
     b = np.asarray(value, dtype=np.float64).astype(np.float32)
     a = np.where(np.abs(a) < tiny, np.float32(0), a)
     b = np.where(np.abs(b) < tiny, np.float32(0), b)
-    return np.abs(a.view(np.int32).astype(np.int64) - b.view(np.int32).astype(np.int64))
+    return np.abs(_ordered(a) - _ordered(b))
+
+
+def _ordered(x: Any) -> Any:
+    """float32 bit patterns as integers in the order of the values (negatives mirrored)."""
+    import numpy as np
+
+    bits = x.view(np.int32).astype(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
 
 
 def float32_bound(schedule: Schedule) -> int:

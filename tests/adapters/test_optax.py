@@ -26,27 +26,12 @@ jnp = jax.numpy
 import lrcore  # noqa: E402
 from lrcore.adapters._runners import optax as runner  # noqa: E402
 from lrcore.adapters.optax import JaxNamespace, namespace, schedule  # noqa: E402
-from lrcore.precision import float32_bound  # noqa: E402
+from lrcore.precision import float32_bound, ulps  # noqa: E402
 
 X64 = bool(jax.config.jax_enable_x64)
 UPDATES = 10_000
 INT32_MAX = 2**31 - 1
 MAX_ULPS = 4
-
-
-def ulps(a, b):
-    """Distance in float32 bit patterns, values below float32's smallest normal read as 0."""
-    a = np.asarray(a, dtype=np.float64).astype(np.float32)
-    b = np.asarray(b, dtype=np.float64).astype(np.float32)
-    tiny = np.finfo(np.float32).tiny
-    a = np.where(np.abs(a) < tiny, np.float32(0), a)
-    b = np.where(np.abs(b) < tiny, np.float32(0), b)
-
-    def ordered(x):
-        bits = x.view(np.int32).astype(np.int64)
-        return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
-
-    return np.abs(ordered(a) - ordered(b))
 
 
 def assert_meets_contract(applied, reference, what="", bound=MAX_ULPS):

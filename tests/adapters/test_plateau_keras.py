@@ -21,10 +21,10 @@ pytestmark = pytest.mark.keras
 keras = require("keras")
 ops = keras.ops
 
-from lrcore.adapters._plateau_keras import PlateauSchedule, plateau_callback  # noqa: E402
-
 import lrcore  # noqa: E402
 from lrcore._plateau import Plateau  # noqa: E402
+from lrcore.adapters._plateau_keras import PlateauSchedule, plateau_callback  # noqa: E402
+from lrcore.precision import ulps  # noqa: E402
 
 BATCHES = 3  # updates per epoch
 
@@ -35,20 +35,6 @@ def float64_backend() -> bool:
     import jax
 
     return bool(jax.config.read("jax_enable_x64"))
-
-
-def ulps(a, b):
-    a = np.asarray(a, dtype=np.float64).astype(np.float32)
-    b = np.asarray(b, dtype=np.float64).astype(np.float32)
-    tiny = np.finfo(np.float32).tiny
-    a = np.where(np.abs(a) < tiny, np.float32(0), a)
-    b = np.where(np.abs(b) < tiny, np.float32(0), b)
-
-    def ordered(x):
-        bits = x.view(np.int32).astype(np.int64)
-        return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
-
-    return np.abs(ordered(a) - ordered(b))
 
 
 def assert_meets_contract(applied, reference, plain: bool) -> None:
