@@ -48,7 +48,15 @@ from keras import ops
 import lrcore
 from lrcore._errors import ConfigError
 from lrcore._plateau import Plateau, PlateauState
-from lrcore.adapters.keras import namespace
+
+
+def namespace(*args: Any, **kwargs: Any) -> Any:
+    """``lrcore.adapters.keras.namespace``, imported on use (that module re-exports this
+    one, so a top-level import would be circular)."""
+    from lrcore.adapters import keras as adapter
+
+    return adapter.namespace(*args, **kwargs)
+
 
 try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
     from keras.src.utils.io_utils import print_msg as _print

@@ -42,7 +42,15 @@ import optax
 import lrcore
 from lrcore._errors import ConfigError
 from lrcore._plateau import Plateau, PlateauState
-from lrcore.adapters.optax import JaxNamespace, namespace
+
+
+def namespace(bits: int | None = None) -> Any:
+    """``lrcore.adapters.optax.namespace``, imported on use (that module re-exports this
+    one, so a top-level import would be circular)."""
+    from lrcore.adapters import optax as adapter
+
+    return adapter.namespace(bits)
+
 
 __all__ = ["PlateauTransformState", "core_state", "plateau_transform", "with_core_state"]
 
@@ -65,7 +73,7 @@ def _plateau_part(state: PlateauTransformState) -> PlateauState:
     return PlateauState(*state[1:7])
 
 
-def _arrays(plateau: Plateau, s: PlateauState, xp: JaxNamespace) -> PlateauState:
+def _arrays(plateau: Plateau, s: PlateauState, xp: Any) -> PlateauState:
     f, i = xp.float, xp.int
     return PlateauState(
         jnp.asarray(s.best, f),
