@@ -185,11 +185,12 @@ class Schedule:
         if steps.size and int(steps.max()) > _INT64_MAX:  # uint64 beyond int64
             raise ConfigError("t", f"steps <= {_INT64_MAX}", int(steps.max()))
         xp = numpy_namespace(bits)
-        flat = steps.reshape(-1).astype(np.int64)
+        flat = steps.reshape(-1).astype(np.int64, copy=False)
         out = np.empty(flat.shape, dtype=xp.float)
         for start in range(0, flat.size, _CHUNK):
             part = flat[start : start + _CHUNK]
-            out[start : start + _CHUNK] = self.evaluate(part, xp)
+            # steps were checked >= 0 above: the formula needs no clamp at 0
+            out[start : start + _CHUNK] = self.formula(part, xp)
         return out.reshape(steps.shape)
 
     # -- configs and display ----------------------------------------------------------

@@ -42,7 +42,7 @@ def anneal(
         first_half = xp.to_float(done) + done_offset <= xp.to_float(remaining) + remaining_offset
     else:
         first_half = done <= remaining
-    nearer = xp.where(first_half, done, remaining)
+    nearer = xp.minimum(done, remaining)
     if done_offset == remaining_offset:
         part = _shape(xp, shape, nearer, length, done_offset, kmax)
     else:
@@ -51,7 +51,8 @@ def anneal(
             _shape(xp, shape, nearer, length, done_offset, kmax),
             _shape(xp, shape, nearer, length, remaining_offset, kmax),
         )
-    return xp.where(first_half, a + (b - a) * part, b + (a - b) * part)
+    drop = (a - b) * part
+    return xp.where(first_half, a - drop, b + drop)
 
 
 def _shape(xp: Namespace, shape: str, k: Array, length: float, offset: float, kmax: int) -> Array:

@@ -217,7 +217,8 @@ def sin2_quarter(
         kmax = math.ceil(length)
     k = xp.minimum(xp.maximum(k, 0), kmax)
     if xp.bits == 64 or kmax >= _SIN_LEVEL_LIMIT:
-        s = xp.sin((xp.to_float(k) + offset) * (math.pi / 2 / length))
+        x = xp.to_float(k) + offset if offset else xp.to_float(k)
+        s = xp.sin(x * (math.pi / 2 / length))
         return s * s
     sin2_a, cos_2a, half_sin_2a, sin2_b, sin_2b, base = _sin_tables(float(length), float(offset), int(kmax))
     hi = xp.floordiv(k, base)
