@@ -32,10 +32,9 @@ Resuming. The schedule's config holds the plateau *and its state*, so ``model.sa
 a patience window (from ``optimizer.iterations`` for the inner schedule). The
 callback's ``state`` can also be read and set (``plateau.state_to_dict`` for JSON).
 Put the plateau callback before ``ModelCheckpoint`` in ``callbacks``, so a checkpoint
-holds the state after that epoch's report. ``keras.callbacks.BackupAndRestore`` saves
-weights and optimizer variables only, not the plateau state: after such a restore the
-plateau starts a fresh patience window (its level is lost too); use ``ModelCheckpoint``
-with full models to resume a plateau exactly.
+holds the state after that epoch's report. The plateau state lives in the schedule's
+config, which ``keras.callbacks.BackupAndRestore`` (weights and optimizer variables) does
+not save: resume a plateau with full models from ``ModelCheckpoint``.
 
 Precision: float64 evaluation where the backend can (TensorFlow, torch, JAX with x64),
 then one rounding to float32; on JAX without x64, the core's float32 path.
