@@ -28,9 +28,15 @@ F32_EPS = float(np.finfo(np.float32).eps)
 
 
 def native_curve(schedule: object, n: int) -> np.ndarray:
+    """The native curve over steps 0..n-1, vectorised where the backend allows (Keras on
+    torch evaluates PiecewiseConstantDecay one scalar step at a time). Keras on torch
+    computes in float32 (it demotes 64-bit values): the dtype tells the caller."""
     with native_context():
-        out = keras.ops.convert_to_numpy(schedule(np.arange(n, dtype=np.int64)))
-    assert out.dtype == np.float64 and out.shape == (n,)
+        try:
+            out = keras.ops.convert_to_numpy(schedule(np.arange(n, dtype=np.int64)))
+        except RuntimeError:
+            out = np.array([keras.ops.convert_to_numpy(schedule(t)) for t in range(n)])
+    assert out.shape == (n,) and out.dtype in (np.float32, np.float64)
     return out
 
 
@@ -144,11 +150,20 @@ CASES = {
 def test_parity(name: str, vector_cond: None) -> None:
     native_schedule, ours, n = CASES[name]
     native = native_curve(native_schedule, n)
-    if native_is_float64():
+    if native.dtype == np.float64 and native_is_float64():
         assert_close(ours.values(np.arange(n)), native, what=name)
         assert int(ulps32(ours.values(np.arange(n), bits=32), native).max()) <= 4
-    else:  # the native's own float32 cosine: a few float32 eps of the peak
+    elif native.dtype == np.float64:  # the native's own float32 cosine: a few float32 eps of the peak
         assert_close(ours.values(np.arange(n)), native, rel=0.0, atol=8 * F32_EPS, what=name)
+    else:
+        # Keras on torch computes the whole formula in float32, parameters included: a rate
+        # rounded to float32 and raised to the power t / steps drifts ~1e-4 of the value.
+        if name == "CosineDecayRestarts_fractional":
+            pytest.skip(
+                "Keras on torch finds the geometric cycle index in float32 and misplaces "
+                "the restart at t=750 (0.0 instead of 0.1): a native float32 flaw"
+            )
+        assert_close(ours.values(np.arange(n)), native, rel=2e-4, atol=8 * F32_EPS, what=name)
     if not isinstance(ours, lrcore.table):
         assert from_keras(native_schedule) == ours
         assert from_keras(S.serialize(native_schedule)) == ours
@@ -160,8 +175,10 @@ def test_cosine_decay_warmup_scalar_steps() -> None:
     ours = K.CosineDecay(0.0, 8000, alpha=0.1, warmup_target=0.1, warmup_steps=1000)
     steps = [0, 1, 999, 1000, 1001, 8999, 9000, 9001]
     with native_context():
-        values = [float(keras.ops.convert_to_numpy(native(t))) for t in steps]
-    atol = 8 * np.finfo(np.float64).eps if native_is_float64() else 8 * F32_EPS
+        outputs = [keras.ops.convert_to_numpy(native(t)) for t in steps]
+    values = [float(v) for v in outputs]
+    float64_native = all(v.dtype == np.float64 for v in outputs) and native_is_float64()
+    atol = 8 * np.finfo(np.float64).eps if float64_native else 8 * F32_EPS
     assert_close(ours.values(steps), np.array(values), atol=atol)
 
 
