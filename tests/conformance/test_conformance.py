@@ -174,6 +174,8 @@ def test_all_backends_agree_with_each_other() -> None:
     first = RESULTS[exact[0]]
     for other in exact[1:]:
         for name, (_, _, _, result) in RESULTS[other].items():
+            if name not in first:  # long horizons run on some backends only
+                continue
             a = np.asarray(first[name][3]["applied"], dtype=np.float64).astype(np.float32)
             b = np.asarray(result["applied"], dtype=np.float64).astype(np.float32)
             assert np.array_equal(a, b), f"{exact[0]} and {other} differ on {name}"
