@@ -21,7 +21,10 @@ from ._xp import Array, Namespace, numpy_namespace
 REGISTRY: dict[str, type[Schedule]] = {}
 
 _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<required>"})()
-_CHUNK = 1 << 16  # values() works in cache-sized chunks
+# values() works in chunks of 8,192 steps: each temporary (64 KiB) stays in the CPU cache
+# and below malloc's mmap threshold, so no chunk pays page faults for fresh memory
+# (65,536-step chunks ran 3-4x slower).
+_CHUNK = 1 << 13
 _INT64_MAX = (1 << 63) - 1
 # Step counts stay exact in float64 (formulas divide by them), and sums of a few of them
 # (up + down, warmup + decay) still fit the int64 steps of the host namespace.

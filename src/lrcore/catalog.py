@@ -392,9 +392,9 @@ class CosineRestarts(Schedule):
             done = xp.mod(t, length)
             remaining = length - done
             amp = exp_steps(xp, cycle, math.log(self.peak_decay), span, xp.int_max)
-            near_peak = (self.end + amp) - amp * sin2_quarter(xp, done, length)
-            near_end = self.end + amp * sin2_quarter(xp, remaining, length)
-            return xp.where(done <= remaining, near_peak, near_end)
+            # one shape evaluation, from the nearer end of the cycle (as in anneal)
+            part = amp * sin2_quarter(xp, xp.minimum(done, remaining), length, clamped=True)
+            return xp.where(done <= remaining, (self.end + amp) - part, self.end + part)
         starts = self._starts()
         # The last start is the int64 sentinel: the last cycle runs up to it, inclusive.
         cycle = count_reached(xp, t, starts[1:-1])
@@ -404,9 +404,8 @@ class CosineRestarts(Schedule):
         remaining = length_i - done
         amp = xp.take(span * np.power(self.peak_decay, np.arange(len(starts) - 1, dtype=np.float64)), cycle)
         lengths = tuple(int(n) for n in np.diff(starts))
-        near_peak = (self.end + amp) - amp * sin2_quarter_cycles(xp, done, cycle, lengths)
-        near_end = self.end + amp * sin2_quarter_cycles(xp, remaining, cycle, lengths)
-        return xp.where(done <= remaining, near_peak, near_end)
+        part = amp * sin2_quarter_cycles(xp, xp.minimum(done, remaining), cycle, lengths)
+        return xp.where(done <= remaining, (self.end + amp) - part, self.end + part)
 
     def _starts(self) -> list[int]:
         starts, length = [0], self.first_cycle
