@@ -243,14 +243,19 @@ class Plateau(Schedule):
 
     # -- the learning rate -------------------------------------------------------------
 
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        """A plateau has no value without its state (``values()`` and ``__call__`` land
+        here): say what to use instead."""
+        raise TypeError(
+            "a plateau's learning rate depends on the metrics it has seen: use "
+            "plateau.lr(t, state), plateau.evaluate(t, xp, state.level) or a plateau adapter"
+        )
+
     def evaluate(self, t: Array, xp: Namespace, level: Any = None) -> Array:
         """The learning rate at integer steps ``t`` given the state's ``level`` (an array
         of ``xp`` or a number): the entry point of traced adapters."""
         if level is None:
-            raise TypeError(
-                "a plateau's learning rate depends on the metrics it has seen: use "
-                "plateau.lr(t, state), plateau.evaluate(t, xp, state.level) or a plateau adapter"
-            )
+            return self.formula(t, xp)
         if self.plain:
             return xp.fill(t, 0.0) + level
         return self.scaled(self.inner.evaluate(t, xp), level, xp)
