@@ -85,6 +85,14 @@ class Namespace:
     def pow(self, x: Array, p: float) -> Array:
         raise NotImplementedError
 
+    def count_le(self, t: Array, boundaries: Sequence[int]) -> Array:
+        """How many of the sorted (representable) ``boundaries`` are ``<= t``: one
+        comparison per boundary, which every framework traces."""
+        count = self.minimum(t, 0) * 0
+        for b in boundaries:
+            count = count + self.where(t >= b, 1, 0)
+        return count
+
     def take(self, table: Any, index: Array) -> Array:
         """``table[index]`` for a host NumPy ``table`` (float64 or int64), in this
         namespace's float or integer type. ``index`` is always in range."""
@@ -144,6 +152,12 @@ class NumpyNamespace(Namespace):
     def pow(self, x: Array, p: float) -> Array:
         return self.np.power(x, self.float(p))
 
+    def count_le(self, t: Array, boundaries: Sequence[int]) -> Array:
+        if len(boundaries) <= 4:
+            return super().count_le(t, boundaries)
+        # the same integer count, by binary search on the host
+        return self.np.searchsorted(self.np.asarray(boundaries, dtype=self.np.int64), t, side="right")
+
     def take(self, table: Any, index: Array) -> Array:
         np = self.np
         dtype = self.float if table.dtype.kind == "f" else np.int64
@@ -170,16 +184,9 @@ def clamp_steps(xp: Namespace, t: Array, n: int) -> Array:
 
 
 def count_reached(xp: Namespace, t: Array, boundaries: Sequence[int]) -> Array:
-    """How many of the sorted ``boundaries`` are ``<= t`` (integer comparisons)."""
-    if isinstance(xp, NumpyNamespace) and len(boundaries) > 4:
-        # the same integer count, by binary search on the host
-        return xp.np.searchsorted(xp.np.asarray(boundaries, dtype=xp.np.int64), t, side="right")
-    count = xp.minimum(t, 0) * 0
-    for b in boundaries:
-        if not fits(xp, b):
-            break
-        count = count + xp.where(t >= b, 1, 0)
-    return count
+    """How many of the sorted ``boundaries`` are ``<= t`` (integer comparisons).
+    Boundaries beyond the step type's range can never be reached and are left out."""
+    return xp.count_le(t, [b for b in boundaries if fits(xp, b)])
 
 
 def fraction(xp: Namespace, remaining: Array, length: float, offset: float = 0.0) -> Array:
