@@ -46,6 +46,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ._base import Schedule, as_schedule
+from .precision import float32_bound
+from .precision import ulps as ulp_distance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -278,35 +280,6 @@ class Report:
 # -- measuring ------------------------------------------------------------------------------
 
 
-def _flushed32(values: Any) -> np.ndarray:
-    import numpy as np
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        x = np.asarray(values, dtype=np.float64).astype(np.float32)
-    tiny = np.finfo(np.float32).tiny
-    return np.where(np.abs(x) < tiny, np.float32(0.0), x).astype(np.float32)  # also turns -0 into +0
-
-
-def ulp_distance(a: Any, b: Any) -> np.ndarray:
-    """The float32 ulp distance of ``a`` and ``b`` elementwise: the distance of the
-    float32 bit patterns, both values rounded to float32 and flushed to 0 below float32's
-    smallest normal. NaN against anything is ``2**32`` (more than any finite distance).
-
-    >>> int(ulp_distance([1.0], [float(np.nextafter(np.float32(1), np.float32(2)))])[0])
-    1
-    """
-    import numpy as np
-
-    x, y = _flushed32(a), _flushed32(b)
-
-    def ordered(v: np.ndarray) -> np.ndarray:
-        bits = v.view(np.int32).astype(np.int64)
-        return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
-
-    distance = np.abs(ordered(x) - ordered(y))
-    return np.where(np.isnan(x) | np.isnan(y), np.int64(1 << 32), distance)
-
-
 def measure(backend: Backend, applied: Any, reference: Any, witness: Any = None) -> BackendResult:
     """Compare ``applied`` (one value per step) with the float64 ``reference`` under the
     backend's bound. Pure NumPy; :func:`compare` calls it for every backend that ran."""
@@ -484,7 +457,6 @@ def compare(
     import numpy as np
 
     from .combinators import PerEpoch
-    from .precision import float32_bound
 
     schedule = as_schedule(schedule_or_config)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:

@@ -64,8 +64,10 @@ def plot_compare(report: Report, path: str | Path, *, log: bool = False) -> Path
     import numpy as np
 
     from .combinators import PerEpoch
-    from .compare import BACKENDS, _flushed32, ulp_distance
+    from .compare import BACKENDS
     from .config import from_config
+    from .precision import flushed32 as _flushed32
+    from .precision import ulps as ulp_distance
 
     plt = _pyplot()
     ts = np.arange(report.steps, dtype=np.int64)

@@ -26,15 +26,27 @@ def ulps(reference: Any, value: Any) -> Any:
 
     Both sides are flushed to zero below float32's smallest normal number, as XLA and
     TensorFlow do on the CPU; a learning rate below 1e-38 is zero for any optimizer.
+    NaN against anything is ``2**32``, more than any finite distance.
+
+    >>> import numpy as np
+    >>> int(ulps([1.0], [float(np.nextafter(np.float32(1), np.float32(2)))])[0])
+    1
     """
     import numpy as np
 
+    a, b = flushed32(reference), flushed32(value)
+    distance = np.abs(_ordered(a) - _ordered(b))
+    return np.where(np.isnan(a) | np.isnan(b), np.int64(1 << 32), distance)
+
+
+def flushed32(values: Any) -> Any:
+    """``values`` rounded to float32, zero below float32's smallest normal (-0 made +0)."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = np.asarray(values, dtype=np.float64).astype(np.float32)
     tiny = np.finfo(np.float32).tiny
-    a = np.asarray(reference, dtype=np.float64).astype(np.float32)
-    b = np.asarray(value, dtype=np.float64).astype(np.float32)
-    a = np.where(np.abs(a) < tiny, np.float32(0), a)
-    b = np.where(np.abs(b) < tiny, np.float32(0), b)
-    return np.abs(_ordered(a) - _ordered(b))
+    return np.where(np.abs(x) < tiny, np.float32(0.0), x).astype(np.float32)
 
 
 def _ordered(x: Any) -> Any:

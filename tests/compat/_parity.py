@@ -29,13 +29,3 @@ def assert_close(
     )
     big = np.abs(native) > 1e-6 * peak
     return float(np.max(err[big] / np.abs(native[big]))) if big.any() else 0.0
-
-
-def ulps32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance in float32 ulps (bit patterns), both flushed to 0 below the smallest normal."""
-    tiny = np.finfo(np.float32).tiny
-    x = np.asarray(a, dtype=np.float32)
-    y = np.asarray(b, dtype=np.float32)
-    x = np.where(np.abs(x) < tiny, np.float32(0), x)
-    y = np.where(np.abs(y) < tiny, np.float32(0), y)
-    return np.abs(x.view(np.int32).astype(np.int64) - y.view(np.int32).astype(np.int64))

@@ -17,7 +17,8 @@ import pytest
 import lrcore
 import lrcore.compat.keras as K
 from lrcore.porting import from_keras
-from tests.compat._parity import N, assert_close, ulps32
+from lrcore.precision import ulps as ulps32
+from tests.compat._parity import N, assert_close
 from tests.conftest import require
 
 pytestmark = pytest.mark.keras

@@ -14,7 +14,8 @@ import pytest
 
 import lrcore
 import lrcore.compat.optax as O
-from tests.compat._parity import N, assert_close, ulps32
+from lrcore.precision import ulps as ulps32
+from tests.compat._parity import N, assert_close
 from tests.conftest import require
 
 pytestmark = pytest.mark.optax
