@@ -49,9 +49,7 @@ from typing import Any
 import keras
 from keras import ops
 
-import lrcore
-from lrcore._errors import ConfigError
-from lrcore._plateau import Plateau, PlateauState
+from lrcore._plateau import Plateau, PlateauState, as_plateau
 
 
 def namespace(*args: Any, **kwargs: Any) -> Any:
@@ -180,10 +178,4 @@ def plateau_callback(plateau: Any, monitor: str = "val_loss", verbose: int = 0) 
 def _as_plateau(value: Any) -> Plateau:
     if isinstance(value, PlateauSchedule):
         return value.plateau
-    if isinstance(value, Plateau):
-        return value
-    if isinstance(value, Mapping):
-        schedule = lrcore.from_config(value)
-        if isinstance(schedule, Plateau):
-            return schedule
-    raise ConfigError("plateau", "an lrcore.plateau or its config mapping", value)
+    return as_plateau(value)

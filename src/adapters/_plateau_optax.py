@@ -39,9 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-import lrcore
-from lrcore._errors import ConfigError
-from lrcore._plateau import Plateau, PlateauState
+from lrcore._plateau import Plateau, PlateauState, as_plateau
 
 
 def namespace(bits: int | None = None) -> Any:
@@ -102,7 +100,7 @@ def plateau_transform(
     >>> float(state.learning_rate)
     0.009999999776482582
     """
-    plateau = _as_plateau(plateau)
+    plateau = as_plateau(plateau)
     sign = -1.0 if flip_sign else 1.0
 
     def init_fn(params: Any) -> PlateauTransformState:
@@ -146,7 +144,7 @@ def core_state(plateau: Plateau | Mapping[str, Any], state: Any) -> PlateauState
     """The core's host state (Python numbers) held in a transformation state (or in the
     state of a chain that contains one, e.g. ``optax.chain``'s tuple). The level
     is the exact float64 one (``plateau.level_after(reductions)``), also from float32."""
-    plateau = _as_plateau(plateau)
+    plateau = as_plateau(plateau)
     s = jax.device_get(_plateau_part(_find(state)))
     reductions = int(s.reductions)
     return PlateauState(
@@ -169,7 +167,7 @@ def with_core_state(
 ) -> PlateauTransformState:
     """``state`` with its plateau part replaced by the host state ``core`` (and its
     update count by ``count``): resume from ``plateau.state_from_dict(...)``."""
-    plateau = _as_plateau(plateau)
+    plateau = as_plateau(plateau)
     xp = namespace(bits)
     arrays = _arrays(plateau, core, xp)
     t = state.count if count is None else jnp.asarray(count, xp.int)
@@ -187,13 +185,3 @@ def _find(state: Any) -> PlateauTransformState:
             except ValueError:
                 continue
     raise ValueError("state: no PlateauTransformState found (pass the plateau_transform state)")
-
-
-def _as_plateau(value: Any) -> Plateau:
-    if isinstance(value, Plateau):
-        return value
-    if isinstance(value, Mapping):
-        schedule = lrcore.from_config(value)
-        if isinstance(schedule, Plateau):
-            return schedule
-    raise ConfigError("plateau", "an lrcore.plateau or its config mapping", value)

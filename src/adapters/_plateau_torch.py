@@ -40,9 +40,7 @@ import numpy as np
 import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-import lrcore
-from lrcore._errors import ConfigError
-from lrcore._plateau import Plateau, PlateauState
+from lrcore._plateau import Plateau, PlateauState, as_plateau
 from lrcore._xp import numpy_namespace
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
@@ -55,7 +53,7 @@ class PlateauScheduler(ReduceLROnPlateau):
     docstring): ``step(metric)`` reports, ``step()`` counts an update."""
 
     def __init__(self, optimizer: torch.optim.Optimizer, plateau: Plateau | Mapping[str, Any]) -> None:
-        plateau = _as_plateau(plateau)
+        plateau = as_plateau(plateau)
         super().__init__(
             optimizer,
             mode=plateau.mode,  # type: ignore[arg-type]
@@ -105,7 +103,7 @@ class PlateauScheduler(ReduceLROnPlateau):
         """Restore what :meth:`state_dict` saved (plateau, state, step) and set the
         learning rates accordingly."""
         state = dict(state_dict)
-        plateau = _as_plateau(state.pop("plateau"))
+        plateau = as_plateau(state.pop("plateau"))
         plateau_state = plateau.state_from_dict(state.pop("plateau_state"))
         self.__dict__.update(state)
         self.plateau = plateau
@@ -163,13 +161,3 @@ def plateau_scheduler(
     [0.010000000000000002]
     """
     return PlateauScheduler(optimizer, plateau)
-
-
-def _as_plateau(value: Any) -> Plateau:
-    if isinstance(value, Plateau):
-        return value
-    if isinstance(value, Mapping):
-        schedule = lrcore.from_config(value)
-        if isinstance(schedule, Plateau):
-            return schedule
-    raise ConfigError("plateau", "an lrcore.plateau or its config mapping", value)

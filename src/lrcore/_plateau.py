@@ -340,6 +340,19 @@ class Plateau(Schedule):
         return PlateauState(float(best), counts[0], counts[1], float(level), counts[2], counts[3])
 
 
+def as_plateau(value: Any) -> Plateau:
+    """A plateau from a plateau or its config mapping (what every plateau adapter takes)."""
+    if isinstance(value, Plateau):
+        return value
+    if isinstance(value, Mapping):
+        from .config import from_config
+
+        schedule = from_config(value)
+        if isinstance(schedule, Plateau):
+            return schedule
+    raise ConfigError("plateau", "an lrcore.plateau or its config mapping", value)
+
+
 @functools.lru_cache(maxsize=64)
 def _chain(start: float, factor: float, floor: float, eps: float) -> tuple[Any, Any]:
     """The float64 levels after 0, 1, ... reductions and whether each next one applies,
