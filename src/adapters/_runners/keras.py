@@ -20,10 +20,8 @@ learning rate variable the callback set for the epoch.
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import sys
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -34,6 +32,7 @@ from keras import ops
 
 import lrcore
 from lrcore.adapters import keras as lrk
+from lrcore.adapters._runners import serve
 
 # Updates per compiled execution where the backend loops in the graph (torch cannot,
 # and JAX unrolls the loop, so it stays small there).
@@ -137,10 +136,8 @@ def run(config: dict[str, Any], steps: int, *, steps_per_epoch: int | None = Non
 
 
 def main() -> None:
-    request = json.load(sys.stdin)
-    result = run(request["config"], int(request["steps"]), steps_per_epoch=request.get("steps_per_epoch"))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
+    """Read ``{"config", "steps", "steps_per_epoch"}`` JSON on stdin, write the result."""
+    serve(run)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ Run as ``python -m lrcore.adapters._runners.optax`` with
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
 import jax
@@ -31,6 +29,7 @@ import numpy as np
 import optax
 
 import lrcore
+from lrcore.adapters._runners import serve
 from lrcore.adapters.optax import namespace, schedule
 
 
@@ -69,10 +68,8 @@ def run(config: dict[str, Any], steps: int, *, steps_per_epoch: int | None = Non
 
 
 def main() -> None:
-    request = json.load(sys.stdin)
-    result = run(request["config"], int(request["steps"]), steps_per_epoch=request.get("steps_per_epoch"))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
+    """Read ``{"config", "steps", "steps_per_epoch"}`` JSON on stdin, write the result."""
+    serve(run)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ the reference is ``lrcore.per_epoch(schedule, steps_per_epoch)``.
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
 import torch
 
 import lrcore
+from lrcore.adapters._runners import serve
 from lrcore.adapters.torch import scheduler
 
 
@@ -60,11 +59,8 @@ def run(config: dict[str, Any], steps: int, *, steps_per_epoch: int | None = Non
 
 def main() -> None:
     """Read ``{"config", "steps", "steps_per_epoch"}`` JSON on stdin, write the result."""
-    request = json.load(sys.stdin)
     torch.set_num_threads(1)  # tiny tensors: threads only add overhead
-    result = run(request["config"], int(request["steps"]), steps_per_epoch=request.get("steps_per_epoch"))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
+    serve(run)
 
 
 if __name__ == "__main__":
