@@ -25,6 +25,7 @@ torch = require("torch")
 import lrcore  # noqa: E402
 from lrcore._plateau import Plateau  # noqa: E402
 from lrcore.adapters._plateau_torch import PlateauScheduler, plateau_scheduler  # noqa: E402
+from tests.core.test_plateau import reference_lrs  # noqa: E402
 
 ReduceLROnPlateau = torch.optim.lr_scheduler.ReduceLROnPlateau
 
@@ -135,21 +136,10 @@ SCHEDULE_PLATEAU = Plateau(
 METRICS = [5.0, 4.0, 4.0, 4.5, 3.0, 3.0, 3.0, 3.1, 2.0, 2.0, 2.5, 2.5, 2.5, 2.5, 2.5]
 
 
-def reference_lrs(plateau: Plateau, metrics, updates_per_epoch: int) -> list[float]:
-    state = plateau.initial_state()
-    out, t = [], 0
-    for metric in metrics:
-        for _ in range(updates_per_epoch):
-            out.append(plateau.lr(t, state))
-            t += 1
-        state = plateau.update(state, metric)
-    return out
-
-
 def test_schedule_inner_in_a_training_loop_equals_the_reference() -> None:
     opt = optimizer(1.0)
     applied = train(plateau_scheduler(opt, SCHEDULE_PLATEAU), opt, METRICS, 25)
-    expected = reference_lrs(SCHEDULE_PLATEAU, METRICS, 25)
+    expected = reference_lrs(SCHEDULE_PLATEAU, METRICS, 25).tolist()
     assert applied == expected
     # the plateau did reduce, min_lr held the floor, and the cosine still ended at 0
     state = SCHEDULE_PLATEAU.initial_state()
