@@ -6,6 +6,7 @@ example. ``t`` is an integer number of applied updates (see SPEC section 3).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -408,12 +409,7 @@ class CosineRestarts(Schedule):
         return xp.where(done <= remaining, (self.end + amp) - part, self.end + part)
 
     def _starts(self) -> list[int]:
-        starts, length = [0], self.first_cycle
-        while starts[-1] < (1 << 63) - 1 - length:
-            starts.append(starts[-1] + length)
-            length *= self.cycle_mult
-        starts.append((1 << 63) - 1)
-        return starts
+        return list(_cycle_starts(self.first_cycle, self.cycle_mult))
 
     def breakpoints(self) -> list[int]:
         if self.cycle_mult == 1:
@@ -666,3 +662,14 @@ class Table(Schedule):
     @property
     def horizon(self) -> int | None:
         return len(self.values_) - 1
+
+
+@functools.lru_cache(maxsize=64)
+def _cycle_starts(first_cycle: int, cycle_mult: int) -> tuple[int, ...]:
+    """SGDR cycle starts up to the int64 sentinel (computed once, not per values() chunk)."""
+    starts, length = [0], first_cycle
+    while starts[-1] < (1 << 63) - 1 - length:
+        starts.append(starts[-1] + length)
+        length *= cycle_mult
+    starts.append((1 << 63) - 1)
+    return tuple(starts)
