@@ -41,7 +41,7 @@ import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from lrcore._plateau import Plateau, PlateauState, as_plateau
-from lrcore._xp import numpy_namespace
+from lrcore._namespace import numpy_namespace
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
 

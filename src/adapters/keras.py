@@ -40,7 +40,7 @@ from keras import ops
 
 import lrcore
 from lrcore._base import as_schedule
-from lrcore._xp import Array, Namespace
+from lrcore._namespace import Array, Namespace
 
 try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
     from keras.src.utils.io_utils import print_msg as _print

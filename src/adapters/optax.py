@@ -11,7 +11,7 @@ once, and plugs in wherever optax takes a learning rate::
     opt = optax.inject_hyperparams(optax.adamw)(learning_rate=lr)  # logs the applied lr
 
 The adapter holds no formula: :class:`JaxNamespace` binds the core's array namespace
-(``lrcore._xp.Namespace``) to ``jax.numpy`` and the schedule evaluates itself over it.
+(``lrcore._namespace.Namespace``) to ``jax.numpy`` and the schedule evaluates itself over it.
 
 Precision (SPEC section 7). By default JAX computes in float32 with int32 steps: the core
 then uses its float32 path (host-computed float64 tables looked up inside the trace, no
@@ -34,13 +34,13 @@ import jax.numpy as jnp
 import numpy as np
 
 import lrcore
-from lrcore._xp import Array, Namespace
+from lrcore._namespace import Array, Namespace
 
 __all__ = ["JaxNamespace", "OptaxSchedule", "namespace", "schedule"]
 
 
 class JaxNamespace(Namespace):
-    """``lrcore._xp.Namespace`` over ``jax.numpy``: float32 with int32 steps
+    """``lrcore._namespace.Namespace`` over ``jax.numpy``: float32 with int32 steps
     (``bits=32``, JAX's default) or float64 with int64 steps (``bits=64``, needs
     ``jax_enable_x64``). Every operation is a plain ``jax.numpy`` op, so a formula
     traces to one small XLA computation: no Python per step, no host callback.

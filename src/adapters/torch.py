@@ -66,7 +66,7 @@ from torch.optim.lr_scheduler import LRScheduler
 
 import lrcore
 from lrcore._errors import ConfigError
-from lrcore._xp import Namespace
+from lrcore._namespace import Namespace
 
 __all__ = ["CHUNK", "MODES", "Scheduler", "TorchNamespace", "namespace", "scheduler"]
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from ._errors import ConfigError
-from ._xp import Array, Namespace, numpy_namespace
+from ._namespace import Array, Namespace, numpy_namespace
 
 REGISTRY: dict[str, type[Schedule]] = {}
 

@@ -64,7 +64,7 @@ from typing import Any, NamedTuple
 
 from ._base import Schedule, param
 from ._errors import ConfigError
-from ._xp import Array, Namespace, numpy_namespace
+from ._namespace import Array, Namespace, numpy_namespace
 from .catalog import Constant
 
 __all__ = ["MODES", "NONFINITE", "THRESHOLD_MODES", "Plateau", "PlateauState"]

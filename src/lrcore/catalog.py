@@ -12,8 +12,8 @@ from typing import Any
 
 from ._base import MAX_FLOAT, Schedule, param
 from ._errors import ConfigError
-from ._shapes import anneal
-from ._xp import (
+from ._interpolation import anneal
+from ._namespace import (
     Array,
     Namespace,
     _np,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ._base import Schedule, param
 from ._errors import ConfigError
-from ._shapes import anneal
-from ._xp import Array, Namespace, clamp_steps, fits
+from ._interpolation import anneal
+from ._namespace import Array, Namespace, clamp_steps, fits
 
 
 class Warmup(Schedule):

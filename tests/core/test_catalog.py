@@ -201,7 +201,7 @@ def test_values_are_finite_non_negative_and_hold_past_the_horizon(name: str) -> 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_evaluate_with_numpy_namespaces(name: str) -> None:
-    from lrcore._xp import numpy_namespace
+    from lrcore._namespace import numpy_namespace
 
     schedule = CASES[name]
     for bits, dtype in ((64, np.float64), (32, np.float32)):

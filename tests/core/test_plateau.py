@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import lrcore
 from lrcore._plateau import CHAIN_CAP, Plateau, PlateauState
-from lrcore._xp import numpy_namespace
+from lrcore._namespace import numpy_namespace
 
 # -- shared with the adapter tests -------------------------------------------------------
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import lrcore
-from lrcore import _xp
+from lrcore import _namespace as _xp
 from tests.catalog_cases import CASES
 
 THREADS = 8

@@ -9,7 +9,7 @@ float32 whichever of ``a`` and ``b`` is larger. One shape evaluation serves both
 
 from __future__ import annotations
 
-from ._xp import Array, Namespace, fraction, sin2_quarter
+from ._namespace import Array, Namespace, fraction, sin2_quarter
 
 SHAPES = ("linear", "cosine")
 
