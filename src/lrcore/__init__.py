@@ -11,67 +11,31 @@ and ``lrcore.adapters.keras`` run the same formula inside each framework.
 >>> s(0), s(1000), s(10000)
 (0.0, 0.001, 1e-05)
 
-Importing lrcore imports no framework and not even NumPy (that comes with the first
-evaluation).
+Every config ``type`` is also a constructor here (``lrcore.cosine``, ``lrcore.warmup``,
+``lrcore.plateau``, ...): the names come from the registry, so a new catalog class is
+exported by being defined. Importing lrcore imports no framework and not even NumPy
+(that comes with the first evaluation).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._base import REGISTRY, Schedule
+from . import catalog, combinators  # noqa: F401  (defining the classes registers them)
 from ._errors import ConfigError
 from ._plateau import Plateau, PlateauState
-from .catalog import (
-    Constant,
-    Cosine,
-    CosineRestarts,
-    Cyclic,
-    Exponential,
-    InverseSqrt,
-    InverseTime,
-    Linear,
-    Multistep,
-    OneCycle,
-    PiecewiseConstant,
-    PiecewiseLinear,
-    Polynomial,
-    Step,
-    Table,
-    Tanh,
-    WarmupStableDecay,
-)
-from .combinators import Clip, Join, PerEpoch, Scale, Warmup
+from ._schedule import REGISTRY, TYPES, Schedule
 from .config import dump, from_config, load, loads
 
 __version__ = "0.1.0"
 
-# Constructors read like configs: lrcore.cosine(start=..., end=..., steps=...).
-constant = Constant
-linear = Linear
-polynomial = Polynomial
-cosine = Cosine
-exponential = Exponential
-step = Step
-multistep = Multistep
-piecewise_constant = PiecewiseConstant
-piecewise_linear = PiecewiseLinear
-inverse_time = InverseTime
-inverse_sqrt = InverseSqrt
-cosine_restarts = CosineRestarts
-cyclic = Cyclic
-one_cycle = OneCycle
-warmup_stable_decay = WarmupStableDecay
-tanh = Tanh
-table = Table
-warmup = Warmup
-join = Join
-scale = Scale
-clip = Clip
-per_epoch = PerEpoch
-plateau = Plateau
+# Constructors read like configs, lrcore.cosine(start=..., end=..., steps=...); the classes
+# keep their own names too (lrcore.Cosine).
+globals().update(TYPES)
+globals().update({cls.__name__: cls for cls in TYPES.values()})
 
-CATALOG = tuple(name for name in REGISTRY)
+# The schedule types, catalog then combinators (the plateau is no schedule).
+CATALOG = tuple(REGISTRY)
 
 _LAZY = {"from_torch": "porting", "from_keras": "porting", "from_function": "porting"}
 
@@ -92,34 +56,12 @@ __all__ = [
     "Plateau",
     "PlateauState",
     "Schedule",
-    "clip",
-    "constant",
-    "cosine",
-    "cosine_restarts",
-    "cyclic",
     "dump",
-    "exponential",
     "from_config",
     "from_function",
     "from_keras",
     "from_torch",
-    "inverse_sqrt",
-    "inverse_time",
-    "join",
-    "linear",
     "load",
     "loads",
-    "multistep",
-    "one_cycle",
-    "per_epoch",
-    "piecewise_constant",
-    "piecewise_linear",
-    "plateau",
-    "polynomial",
-    "scale",
-    "step",
-    "table",
-    "tanh",
-    "warmup",
-    "warmup_stable_decay",
 ]
+__all__ += sorted(TYPES)

@@ -59,12 +59,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from ._base import Schedule, param
 from ._errors import ConfigError
 from ._namespace import Array, Namespace, numpy_namespace
+from ._params import Choice, Count, NestedOrRate, Rate, Real, host_step, param
+from ._schedule import Declared, Schedule
 from .catalog import Constant
 
 __all__ = ["MODES", "NONFINITE", "THRESHOLD_MODES", "Plateau", "PlateauState"]
@@ -94,7 +95,7 @@ class PlateauState(NamedTuple):
     reports: Any
 
 
-class Plateau(Schedule):
+class Plateau(Declared):
     """Reduce ``schedule`` (a schedule or a constant learning rate) by ``factor`` when
     the reported metric stops improving (torch ``ReduceLROnPlateau`` semantics; see the
     module docstring for the exact rules).
@@ -108,16 +109,16 @@ class Plateau(Schedule):
     """
 
     type = "plateau"
-    schedule: Schedule | float = param("schedule_or_rate")
-    mode: str = param("choice", "min", choices=MODES)
-    factor: float = param("float", 0.1, min=0.0, min_open=True, max=1.0, max_open=True)
-    patience: int = param("count", 10, max=_INT32_COUNT)
-    threshold: float = param("float", 1e-4, min=0.0)
-    threshold_mode: str = param("choice", "rel", choices=THRESHOLD_MODES)
-    cooldown: int = param("count", 0, max=_INT32_COUNT)
-    min_lr: float = param("rate", 0.0)
-    eps: float = param("float", 1e-8, min=0.0)
-    nonfinite: str = param("choice", "ignore", choices=NONFINITE)
+    schedule: Schedule | float = param(NestedOrRate())
+    mode: str = param(Choice(*MODES), "min")
+    factor: float = param(Real(min=0.0, max=1.0, min_open=True, max_open=True), 0.1)
+    patience: int = param(Count(max=_INT32_COUNT), 10)
+    threshold: float = param(Real(min=0.0), 1e-4)
+    threshold_mode: str = param(Choice(*THRESHOLD_MODES), "rel")
+    cooldown: int = param(Count(max=_INT32_COUNT), 0)
+    min_lr: float = param(Rate(), 0.0)
+    eps: float = param(Real(min=0.0), 1e-8)
+    nonfinite: str = param(Choice(*NONFINITE), "ignore")
 
     def check(self) -> None:
         if self.threshold_mode == "rel" and self.threshold >= 1.0:
@@ -151,12 +152,14 @@ class Plateau(Schedule):
         rate), 0 otherwise (``min_lr`` is applied to the learning rate instead)."""
         return self.min_lr if self.plain else 0.0
 
-    @property
-    def horizon(self) -> int | None:
-        return None
-
     def breakpoints(self) -> list[int]:
+        """The inner schedule's breakpoints (reductions come from metrics, not steps)."""
         return self.inner.breakpoints()
+
+    def __iter__(self) -> Iterator[Schedule]:
+        """The inner schedule, when there is one (as a combinator yields its children)."""
+        if isinstance(self.schedule, Schedule):
+            yield self.schedule
 
     # -- state -------------------------------------------------------------------------
 
@@ -243,19 +246,19 @@ class Plateau(Schedule):
 
     # -- the learning rate -------------------------------------------------------------
 
-    def formula(self, t: Array, xp: Namespace) -> Array:
-        """A plateau has no value without its state (``values()`` and ``__call__`` land
-        here): say what to use instead."""
+    def __call__(self, t: Any) -> float:
+        """A plateau has no value without its state: say what to use instead."""
         raise TypeError(
             "a plateau's learning rate depends on the metrics it has seen: use "
             "plateau.lr(t, state), plateau.evaluate(t, xp, state.level) or a plateau adapter"
         )
 
-    def evaluate(self, t: Array, xp: Namespace, level: Any = None) -> Array:
+    def values(self, ts: Any, **_: Any) -> Any:
+        return self(ts)
+
+    def evaluate(self, t: Array, xp: Namespace, level: Any) -> Array:
         """The learning rate at integer steps ``t`` given the state's ``level`` (an array
         of ``xp`` or a number): the entry point of traced adapters."""
-        if level is None:
-            return self.formula(t, xp)
         if self.plain:
             return xp.fill(t, 0.0) + level
         return self.scaled(self.inner.evaluate(t, xp), level, xp)
@@ -274,7 +277,7 @@ class Plateau(Schedule):
     def lr(self, t: int, state: PlateauState) -> float:
         """The float64 reference learning rate of update ``t`` in ``state``."""
         xp = numpy_namespace(64)
-        steps = xp.as_int([_step(t)])
+        steps = xp.as_int([host_step(t)])
         return float(self.evaluate(steps, xp, xp.np.float64(state.level))[0])
 
     def level_after(self, reductions: int) -> float:
@@ -347,9 +350,9 @@ def as_plateau(value: Any) -> Plateau:
     if isinstance(value, Mapping):
         from .config import from_config
 
-        schedule = from_config(value)
-        if isinstance(schedule, Plateau):
-            return schedule
+        built = from_config(value)
+        if isinstance(built, Plateau):
+            return built
     raise ConfigError("plateau", "an lrcore.plateau or its config mapping", value)
 
 
@@ -380,14 +383,3 @@ def _metric(metric: Any) -> float:
         return float(metric)
     except (TypeError, ValueError):
         raise TypeError(f"metric: expected a number or a 0-d tensor, got {metric!r}") from None
-
-
-def _step(t: Any) -> int:
-    if isinstance(t, bool) or not isinstance(t, int):
-        index = getattr(t, "__index__", None)
-        if index is None:
-            raise ConfigError("t", "an integer step", t)
-        t = index()
-    if t < 0:
-        raise ConfigError("t", "a step >= 0", t)
-    return int(t)

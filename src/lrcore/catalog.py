@@ -10,7 +10,6 @@ import functools
 import math
 from typing import Any
 
-from ._base import MAX_FLOAT, Schedule, param
 from ._errors import ConfigError
 from ._interpolation import anneal
 from ._namespace import (
@@ -25,6 +24,9 @@ from ._namespace import (
     sin2_quarter,
     sin2_quarter_cycles,
 )
+from ._params import MAX_FLOAT, Boundaries, Choice, Count, Flag, Integer, Rate, Rates, Real, Steps, param
+from ._schedule import Schedule
+from .precision import powered_ulps
 
 
 def _int_table(xp: Namespace, values: Any) -> Any:
@@ -40,7 +42,7 @@ class Constant(Schedule):
     """
 
     type = "constant"
-    value: float = param("rate")
+    value: float = param(Rate())
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         return xp.fill(t, self.value)
@@ -58,9 +60,9 @@ class Linear(Schedule):
     """
 
     type = "linear"
-    start: float = param("rate")
-    end: float = param("rate")
-    steps: int = param("steps")
+    start: float = param(Rate())
+    end: float = param(Rate())
+    steps: int = param(Steps())
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         t = clamp_steps(xp, t, self.steps)
@@ -83,11 +85,11 @@ class Polynomial(Schedule):
     """
 
     type = "polynomial"
-    start: float = param("rate")
-    end: float = param("rate")
-    steps: int = param("steps")
-    power: float = param("float", 1.0, min=0.0, min_open=True)
-    cycle: bool = param("bool", False)
+    start: float = param(Rate())
+    end: float = param(Rate())
+    steps: int = param(Steps())
+    power: float = param(Real(min=0.0, min_open=True), 1.0)
+    cycle: bool = param(Flag(), False)
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         if self.cycle:
@@ -112,6 +114,9 @@ class Polynomial(Schedule):
     def horizon(self) -> int | None:
         return None if self.cycle else self.steps
 
+    def float32_ulps(self) -> int:
+        return powered_ulps(self.power)
+
 
 class Cosine(Schedule):
     """``end + (start - end) * (0.5 * (1 + cos(pi * t / steps))) ** exponent``, then ``end``.
@@ -121,10 +126,10 @@ class Cosine(Schedule):
     """
 
     type = "cosine"
-    start: float = param("rate")
-    end: float = param("rate")
-    steps: int = param("steps")
-    exponent: float = param("float", 1.0, min=0.0, min_open=True)
+    start: float = param(Rate())
+    end: float = param(Rate())
+    steps: int = param(Steps())
+    exponent: float = param(Real(min=0.0, min_open=True), 1.0)
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         t = clamp_steps(xp, t, self.steps)
@@ -146,6 +151,9 @@ class Cosine(Schedule):
     def horizon(self) -> int | None:
         return self.steps
 
+    def float32_ulps(self) -> int:
+        return powered_ulps(self.exponent)
+
 
 class Exponential(Schedule):
     """``start * rate ** ((t - begin) / steps)``, ``start`` before ``begin``.
@@ -160,12 +168,12 @@ class Exponential(Schedule):
     """
 
     type = "exponential"
-    start: float = param("rate")
-    rate: float = param("float", min=0.0, min_open=True)
-    steps: int = param("steps", 1)
-    staircase: bool = param("bool", False)
-    begin: int = param("count", 0)
-    bound: float | None = param("rate", None)
+    start: float = param(Rate())
+    rate: float = param(Real(min=0.0, min_open=True))
+    steps: int = param(Steps(), 1)
+    staircase: bool = param(Flag(), False)
+    begin: int = param(Count(), 0)
+    bound: float | None = param(Rate(), None)
 
     def check(self) -> None:
         if self.rate > 1.0 and self.bound is None:
@@ -208,9 +216,9 @@ class Step(Schedule):
     """
 
     type = "step"
-    start: float = param("rate")
-    gamma: float = param("float", min=0.0, min_open=True, max=1.0)
-    step_size: int = param("steps")
+    start: float = param(Rate())
+    gamma: float = param(Real(min=0.0, max=1.0, min_open=True))
+    step_size: int = param(Steps())
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         return exp_steps(xp, xp.floordiv(t, self.step_size), math.log(self.gamma), self.start, xp.int_max)
@@ -224,9 +232,9 @@ class Multistep(Schedule):
     """
 
     type = "multistep"
-    start: float = param("rate")
-    milestones: tuple[int, ...] = param("boundaries", min=1, nonempty=True)
-    gamma: float = param("float", min=0.0, max=1.0)
+    start: float = param(Rate())
+    milestones: tuple[int, ...] = param(Boundaries(min=1, nonempty=True))
+    gamma: float = param(Real(min=0.0, max=1.0))
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()
@@ -252,8 +260,8 @@ class PiecewiseConstant(Schedule):
     """
 
     type = "piecewise_constant"
-    boundaries_: tuple[int, ...] = param("boundaries", min=1, name="boundaries")
-    values_: tuple[float, ...] = param("rates", name="values")
+    boundaries_: tuple[int, ...] = param(Boundaries(min=1), name="boundaries")
+    values_: tuple[float, ...] = param(Rates(), name="values")
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()
@@ -282,8 +290,8 @@ class PiecewiseLinear(Schedule):
     """
 
     type = "piecewise_linear"
-    boundaries_: tuple[int, ...] = param("boundaries", nonempty=True, name="boundaries")
-    values_: tuple[float, ...] = param("rates", name="values")
+    boundaries_: tuple[int, ...] = param(Boundaries(nonempty=True), name="boundaries")
+    values_: tuple[float, ...] = param(Rates(), name="values")
 
     def check(self) -> None:
         if len(self.values_) != len(self.boundaries_):
@@ -323,10 +331,10 @@ class InverseTime(Schedule):
     """
 
     type = "inverse_time"
-    start: float = param("rate")
-    rate: float = param("float", min=0.0)
-    steps: int = param("steps")
-    staircase: bool = param("bool", False)
+    start: float = param(Rate())
+    rate: float = param(Real(min=0.0))
+    steps: int = param(Steps())
+    staircase: bool = param(Flag(), False)
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         if self.staircase:
@@ -346,9 +354,9 @@ class InverseSqrt(Schedule):
     """
 
     type = "inverse_sqrt"
-    peak: float = param("rate")
-    warmup: int = param("count")
-    timescale: int | None = param("steps", None)
+    peak: float = param(Rate())
+    warmup: int = param(Count())
+    timescale: int | None = param(Steps(), None)
 
     def check(self) -> None:
         if self.timescale is None and self.warmup == 0:
@@ -378,11 +386,11 @@ class CosineRestarts(Schedule):
     """
 
     type = "cosine_restarts"
-    start: float = param("rate")
-    end: float = param("rate")
-    first_cycle: int = param("steps")
-    cycle_mult: int = param("int", 1, min=1)
-    peak_decay: float = param("float", 1.0, min=0.0, min_open=True, max=1.0)
+    start: float = param(Rate())
+    end: float = param(Rate())
+    first_cycle: int = param(Steps())
+    cycle_mult: int = param(Integer(min=1), 1)
+    peak_decay: float = param(Real(min=0.0, max=1.0, min_open=True), 1.0)
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()
@@ -429,12 +437,12 @@ class Cyclic(Schedule):
     """
 
     type = "cyclic"
-    low: float = param("rate")
-    high: float = param("rate")
-    up: int = param("steps")
-    down: int | None = param("steps", None)
-    mode: str = param("choice", "triangular", choices=("triangular", "triangular2", "exp_range"))
-    gamma: float = param("float", 1.0, min=0.0, min_open=True, max=1.0)
+    low: float = param(Rate())
+    high: float = param(Rate())
+    up: int = param(Steps())
+    down: int | None = param(Steps(), None)
+    mode: str = param(Choice("triangular", "triangular2", "exp_range"), "triangular")
+    gamma: float = param(Real(min=0.0, max=1.0, min_open=True), 1.0)
 
     def check(self) -> None:
         if self.high < self.low:
@@ -472,13 +480,13 @@ class OneCycle(Schedule):
     """
 
     type = "one_cycle"
-    peak: float = param("rate")
-    total: int = param("steps", min=2)
-    warmup_fraction: float = param("float", 0.3, min=0.0, min_open=True, max=1.0, max_open=True)
-    anneal: str = param("choice", "cos", choices=("cos", "linear"))
-    div_factor: float = param("float", 25.0, min=0.0, min_open=True)
-    final_div_factor: float = param("float", 1e4, min=0.0, min_open=True)
-    three_phase: bool = param("bool", False)
+    peak: float = param(Rate())
+    total: int = param(Steps(min=2))
+    warmup_fraction: float = param(Real(min=0.0, max=1.0, min_open=True, max_open=True), 0.3)
+    anneal: str = param(Choice("cos", "linear"), "cos")
+    div_factor: float = param(Real(min=0.0, min_open=True), 25.0)
+    final_div_factor: float = param(Real(min=0.0, min_open=True), 1e4)
+    three_phase: bool = param(Flag(), False)
 
     def check(self) -> None:
         # A tiny div_factor would push the initial (or final) rate past float range.
@@ -553,13 +561,13 @@ class WarmupStableDecay(Schedule):
     """
 
     type = "warmup_stable_decay"
-    peak: float = param("rate")
-    warmup: int = param("count")
-    decay: int = param("count")
-    total: int = param("steps")
-    start: float = param("rate", 0.0)
-    end: float = param("rate", 0.0)
-    decay_shape: str = param("choice", "linear", choices=("linear", "cosine", "1-sqrt"))
+    peak: float = param(Rate())
+    warmup: int = param(Count())
+    decay: int = param(Count())
+    total: int = param(Steps())
+    start: float = param(Rate(), 0.0)
+    end: float = param(Rate(), 0.0)
+    decay_shape: str = param(Choice("linear", "cosine", "1-sqrt"), "linear")
 
     def check(self) -> None:
         if self.warmup + self.decay > self.total:
@@ -610,11 +618,11 @@ class Tanh(Schedule):
     """
 
     type = "tanh"
-    start: float = param("rate")
-    end: float = param("rate")
-    steps: int = param("steps")
-    lower: float = param("float", -7.0)
-    upper: float = param("float", 3.0)
+    start: float = param(Rate())
+    end: float = param(Rate())
+    steps: int = param(Steps())
+    lower: float = param(Real(), -7.0)
+    upper: float = param(Real(), 3.0)
 
     def check(self) -> None:
         if not self.lower < self.upper:
@@ -653,7 +661,7 @@ class Table(Schedule):
     """
 
     type = "table"
-    values_: tuple[float, ...] = param("rates", name="values")
+    values_: tuple[float, ...] = param(Rates(), name="values")
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ._base import Schedule, param
 from ._errors import ConfigError
 from ._interpolation import anneal
 from ._namespace import Array, Namespace, clamp_steps, fits
+from ._params import Boundaries, Choice, Nested, NestedOrRate, Rate, Schedules, Steps, param
+from ._schedule import Schedule
 
 
 class Warmup(Schedule):
@@ -18,10 +19,10 @@ class Warmup(Schedule):
     """
 
     type = "warmup"
-    schedule: Schedule = param("schedule")
-    steps: int = param("steps")
-    start: float = param("rate", 0.0)
-    shape: str = param("choice", "linear", choices=("linear", "cosine"))
+    schedule: Schedule = param(Nested())
+    steps: int = param(Steps())
+    start: float = param(Rate(), 0.0)
+    shape: str = param(Choice("linear", "cosine"), "linear")
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         # schedule(0) is cached: evaluating it afresh made nested warmups cost 2**depth.
@@ -53,8 +54,8 @@ class Join(Schedule):
     """
 
     type = "join"
-    schedules: tuple[Schedule, ...] = param("schedules")
-    boundaries_: tuple[int, ...] = param("boundaries", min=1, name="boundaries")
+    schedules: tuple[Schedule, ...] = param(Schedules())
+    boundaries_: tuple[int, ...] = param(Boundaries(min=1), name="boundaries")
 
     def check(self) -> None:
         if len(self.boundaries_) != len(self.schedules) - 1:
@@ -94,8 +95,8 @@ class Scale(Schedule):
     """
 
     type = "scale"
-    schedule: Schedule = param("schedule")
-    factor: Schedule | float = param("schedule_or_rate")
+    schedule: Schedule = param(Nested())
+    factor: Schedule | float = param(NestedOrRate())
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         inner = self.schedule.evaluate(t, xp)
@@ -126,9 +127,9 @@ class Clip(Schedule):
     """
 
     type = "clip"
-    schedule: Schedule = param("schedule")
-    min: float | None = param("rate", None)
-    max: float | None = param("rate", None)
+    schedule: Schedule = param(Nested())
+    min: float | None = param(Rate(), None)
+    max: float | None = param(Rate(), None)
 
     def check(self) -> None:
         if self.min is None and self.max is None:
@@ -160,8 +161,8 @@ class PerEpoch(Schedule):
     """
 
     type = "per_epoch"
-    schedule: Schedule = param("schedule")
-    steps_per_epoch: int = param("steps")
+    schedule: Schedule = param(Nested())
+    steps_per_epoch: int = param(Steps())
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         return self.schedule.evaluate(xp.floordiv(t, self.steps_per_epoch), xp)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ._base import Schedule, from_mapping
 from ._errors import ConfigError
+from ._schedule import Schedule, from_mapping
+
+if TYPE_CHECKING:
+    from ._plateau import Plateau
 
 _MAX_BYTES = 16 << 20
 _MAX_DEPTH = 64  # containers nested deeper than this are a mistake (or a cycle of YAML aliases)
@@ -19,14 +22,14 @@ _MAX_ITEMS = 4_000_000  # values in a config, counting every repetition of a sha
 _MAX_SCHEDULES = 10_000  # mappings in a config, likewise
 
 
-def from_config(config: Mapping[str, Any]) -> Schedule:
+def from_config(config: Mapping[str, Any]) -> Schedule | Plateau:
     """The schedule a config mapping describes (``schedule.to_config()`` inverts it).
 
     >>> lrcore.from_config({"type": "cosine", "start": 0.1, "end": 0.0, "steps": 100})
     lrcore.cosine(start=0.1, end=0.0, steps=100)
     """
     _check_shape(config)
-    return from_mapping(config)
+    return cast("Schedule | Plateau", from_mapping(config))
 
 
 def _check_shape(config: Any) -> None:
@@ -79,12 +82,12 @@ def _check_shape(config: Any) -> None:
         size(config, "", 0)
 
 
-def loads(text: str, format: str = "json") -> Schedule:
+def loads(text: str, format: str = "json") -> Schedule | Plateau:
     """A schedule from config text in ``json``, ``yaml`` or ``toml``."""
     return from_config(_parse(text, format, "<string>"))
 
 
-def load(path: str | os.PathLike[str]) -> Schedule:
+def load(path: str | os.PathLike[str]) -> Schedule | Plateau:
     """A schedule from a ``.json``, ``.yaml``/``.yml`` or ``.toml`` file."""
     from pathlib import Path
 
@@ -105,7 +108,7 @@ def load(path: str | os.PathLike[str]) -> Schedule:
     return from_config(_parse(text, formats[suffix], str(file)))
 
 
-def dump(schedule: Schedule, path: str | os.PathLike[str]) -> None:
+def dump(schedule: Schedule | Plateau, path: str | os.PathLike[str]) -> None:
     """Write ``schedule.to_config()`` to a ``.json``, ``.yaml`` or ``.toml`` file."""
     import json
     from pathlib import Path
@@ -144,16 +147,17 @@ def _parse(text: str, format: str, where: str) -> Any:
         try:
             data = yaml.safe_load(text)
         except (yaml.YAMLError, ValueError) as error:  # ValueError: integers beyond the digit limit
-            raise ConfigError(
-                "",
-                f"valid, plain-data YAML in {where}",
-                _snippet(text),
-                hint=(str(error).splitlines() or [""])[0],
-            ) from None
+            got, hint = _yaml_problem(error, text)
+            raise ConfigError("", f"valid, plain-data YAML in {where}", got, hint=hint) from None
         except RecursionError:
             raise ConfigError("", f"YAML nested less deeply in {where}", _snippet(text)) from None
     elif format == "toml":
-        import tomllib
+        import sys
+
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # Python 3.10 has no tomllib; tomli is the same parser (a dependency on 3.10 only)
+            import tomli as tomllib
 
         try:
             data = tomllib.loads(text)
@@ -168,6 +172,18 @@ def _parse(text: str, format: str, where: str) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise ConfigError("", "finite numbers (JSON has no NaN or Infinity)", name)
+
+
+def _yaml_problem(error: Exception, text: str) -> tuple[str, str]:
+    """The offending line and what is wrong there (``line 3, column 7: ...``): the whole
+    file says nothing, and PyYAML's own message spreads over several lines."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or (str(error).splitlines() or [""])[0]
+    if mark is None:
+        return _snippet(text), problem
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return f"line {mark.line + 1}: {_snippet(line)}", f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 def _snippet(text: str) -> str:

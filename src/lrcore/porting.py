@@ -17,8 +17,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._base import Schedule
 from ._errors import ConfigError
+from ._params import Rate
+from ._plateau import Plateau
+from ._schedule import Schedule, as_schedule
 from .catalog import Constant, Table
 from .compat import integer, number
 from .compat import keras as _keras
@@ -28,15 +30,17 @@ from .compat import torch as _torch
 
 
 def _rate(value: Any, where: str) -> float:
-    if isinstance(value, (bool, str, bytes)):
-        raise ConfigError(where, "a finite learning rate >= 0", value)
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(where, "a finite learning rate >= 0", value) from None
-    if not (math.isfinite(x) and x >= 0.0):
-        raise ConfigError(where, "a finite learning rate >= 0", x)
-    return x
+    # A host function may return any float-like (a NumPy or 0-d framework scalar).
+    if not isinstance(value, (bool, str, bytes)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            pass
+    result: float = _RATE.coerce(value, where)
+    return result
+
+
+_RATE = Rate()
 
 
 def from_function(
@@ -99,7 +103,7 @@ def _state(lr: float, bits: int) -> float:
 _MULTIPLICATIVE = ("StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR")
 
 
-def from_torch(scheduler: Any, *, group: int | None = None, steps: int | None = None) -> Schedule:
+def from_torch(scheduler: Any, *, group: int | None = None, steps: int | None = None) -> Schedule | Plateau:
     """The lrcore schedule of a constructed ``torch.optim.lr_scheduler`` scheduler.
 
     Reads the scheduler's parameters and the optimizer's initial lrs (``base_lrs``). Every
@@ -130,7 +134,7 @@ def from_torch(scheduler: Any, *, group: int | None = None, steps: int | None = 
     return schedules[0]
 
 
-def _from_torch(s: Any, i: int, steps: int | None, L: Any) -> Schedule:
+def _from_torch(s: Any, i: int, steps: int | None, L: Any) -> Schedule | Plateau:
     kind = type(s).__name__
     if getattr(L, kind, None) is not type(s):
         raise TypeError(
@@ -160,7 +164,10 @@ def _from_torch(s: Any, i: int, steps: int | None, L: Any) -> Schedule:
     if kind == "OneCycleLR":
         return _one_cycle(s, i)
     if kind == "SequentialLR":
-        parts = [_from_torch(inner, i, steps, L) for inner in s._schedulers]
+        parts = [
+            as_schedule(_from_torch(inner, i, steps, L), f"SequentialLR.schedulers[{k}]")
+            for k, inner in enumerate(s._schedulers)
+        ]
         return _torch.SequentialLR(parts, list(s._milestones))
     if kind == "ChainedScheduler":
         for inner in s._schedulers:
@@ -171,7 +178,11 @@ def _from_torch(s: Any, i: int, steps: int | None, L: Any) -> Schedule:
                     f"current lr, which only composes for {', '.join(_MULTIPLICATIVE)} and "
                     "CosineAnnealingLR with eta_min=0"
                 )
-        return _torch.ChainedScheduler([_from_torch(inner, i, steps, L) for inner in s._schedulers], base)
+        chained = [
+            as_schedule(_from_torch(inner, i, steps, L), f"ChainedScheduler.schedulers[{k}]")
+            for k, inner in enumerate(s._schedulers)
+        ]
+        return _torch.ChainedScheduler(chained, base)
     if kind in ("LambdaLR", "MultiplicativeLR"):
         if steps is None:
             raise TypeError(
@@ -221,7 +232,7 @@ def _one_cycle(s: Any, i: int) -> Schedule:
     )
 
 
-def _plateau(s: Any, i: int) -> Schedule:
+def _plateau(s: Any, i: int) -> Plateau:
     from .compat import load_plateau
 
     plateau = load_plateau()

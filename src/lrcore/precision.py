@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._base import Schedule
+from ._schedule import Schedule
 
 FLOAT32_ULPS = 4
 
@@ -58,17 +58,19 @@ def _ordered(x: Any) -> Any:
 
 
 def float32_bound(schedule: Schedule) -> int:
-    """The ulp bound a float32-only backend must meet for ``schedule`` at every step."""
-    bound = FLOAT32_ULPS
+    """The ulp bound a float32-only backend must meet for ``schedule`` at every step: the
+    largest bound any node of its tree declares (:meth:`Schedule.float32_ulps`)."""
+    bound = 0
     stack = [schedule]
     while stack:
         node = stack.pop()
-        exponent = 1.0
-        if node.type == "cosine":
-            exponent = getattr(node, "exponent", 1.0)
-        elif node.type == "polynomial":
-            exponent = getattr(node, "power", 1.0)
-        if exponent > 1.0:
-            bound = max(bound, math.ceil(3 * exponent))
+        bound = max(bound, node.float32_ulps())
         stack.extend(node)
     return bound
+
+
+def powered_ulps(exponent: float) -> int:
+    """The bound of a shape raised to ``exponent``: a rounded float32 base raised to a
+    power multiplies its rounding error (measured worst cases for cosine: 5 ulps at
+    exponent 1.5, 6 at 2, 9 at 3)."""
+    return max(FLOAT32_ULPS, math.ceil(3 * exponent)) if exponent > 1.0 else FLOAT32_ULPS

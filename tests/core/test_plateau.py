@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrcore
-from lrcore._plateau import CHAIN_CAP, Plateau, PlateauState
+from lrcore import ConfigError
 from lrcore._namespace import numpy_namespace
+from lrcore._plateau import CHAIN_CAP, Plateau, PlateauState
 
 # -- shared with the adapter tests -------------------------------------------------------
 
@@ -111,12 +112,42 @@ def test_invalid_inner_and_nested_config_paths() -> None:
 
 def test_a_plateau_is_not_a_plain_schedule() -> None:
     p = Plateau(lrcore.cosine(start=0.1, end=0.0, steps=10))
+    assert not isinstance(p, lrcore.Schedule)
     with pytest.raises(TypeError, match=r"plateau\.lr"):
         p(3)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"plateau\.lr"):
         p.values([0, 1])
-    with pytest.raises(TypeError):
-        lrcore.warmup(p, steps=3)(5)
+
+
+COMBINATORS_OF_ONE = {
+    "warmup": lambda p: lrcore.warmup(p, steps=3),
+    "scale": lambda p: lrcore.scale(p, factor=0.5),
+    "scale_factor": lambda p: lrcore.scale(lrcore.constant(value=0.1), factor=p),
+    "clip": lambda p: lrcore.clip(p, max=0.1),
+    "per_epoch": lambda p: lrcore.per_epoch(p, steps_per_epoch=10),
+    "join": lambda p: lrcore.join([lrcore.constant(value=0.1), p], boundaries=[5]),
+    "plateau_in_plateau": lambda p: lrcore.plateau(p),
+}
+
+
+@pytest.mark.parametrize("build", COMBINATORS_OF_ONE.values(), ids=COMBINATORS_OF_ONE.keys())
+def test_every_combinator_refuses_a_plateau_when_built(build) -> None:
+    p = Plateau(lrcore.cosine(start=0.1, end=0.0, steps=10))
+    with pytest.raises(ConfigError, match="plateau_scheduler") as info:
+        build(p)
+    assert "not a schedule" in str(info.value)
+
+
+def test_a_config_nesting_a_plateau_is_refused_with_its_path() -> None:
+    config = {
+        "type": "join",
+        "schedules": [{"type": "constant", "value": 0.1}, {"type": "plateau", "schedule": 0.1}],
+        "boundaries": [5],
+    }
+    with pytest.raises(ConfigError, match="plateau_transform") as info:
+        lrcore.from_config(config)
+    assert info.value.path == "schedules[1]"
+    assert isinstance(lrcore.from_config({"type": "plateau", "schedule": 0.1}), Plateau)
 
 
 # -- the state machine -------------------------------------------------------------------

@@ -17,10 +17,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
-from .._base import Schedule
 from .._errors import ConfigError
+from .._params import Integer, Real
+from .._plateau import Plateau
+from .._schedule import Schedule
 
-F = TypeVar("F", bound="Callable[..., Schedule]")
+F = TypeVar("F", bound="Callable[..., Any]")
 
 
 def native_errors(where: str) -> Callable[[F], F]:
@@ -28,7 +30,7 @@ def native_errors(where: str) -> Callable[[F], F]:
     native constructor (``CosineAnnealingLR.T_max``) instead of the lrcore field."""
 
     def wrap(build: F) -> F:
-        def ported(*args: Any, **kwargs: Any) -> Schedule:
+        def ported(*args: Any, **kwargs: Any) -> Any:
             try:
                 return build(*args, **kwargs)
             except ConfigError as error:
@@ -49,27 +51,15 @@ def number(
     where: str, name: str, value: Any, *, minimum: float | None = None, open_min: bool = False
 ) -> float:
     """A finite real parameter of a native constructor (NumPy scalars accepted)."""
-    if hasattr(value, "item") and type(value).__module__.startswith("numpy"):
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{where}.{name}", "a finite number", value)
-    if minimum is not None and (value < minimum or (open_min and value == minimum)):
-        raise ConfigError(f"{where}.{name}", f"a number {'>' if open_min else '>='} {minimum}", value)
-    return float(value)
+    result: float = Real(min=minimum, min_open=open_min).coerce(value, f"{where}.{name}")
+    return result
 
 
 def integer(where: str, name: str, value: Any, *, minimum: int | None = None) -> int:
     """An integer parameter (an integer-valued float such as Keras' ``decay_steps=1000.0`` is
     accepted: the native computes with it as a float, which is the same number)."""
-    if hasattr(value, "item") and type(value).__module__.startswith("numpy"):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where}.{name}", "an integer number of steps", value)
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{where}.{name}", f"an integer >= {minimum}", value)
-    return value
+    result: int = Integer(min=minimum).coerce(value, f"{where}.{name}")
+    return result
 
 
 def tabulate(where: str, factor: Callable[[int], float], scale: float, steps: int) -> Schedule:
@@ -96,10 +86,8 @@ def drop_leading(boundaries: Sequence[int], values: Sequence[float]) -> tuple[li
     return b, v
 
 
-def load_plateau() -> Callable[..., Schedule]:
-    """lrcore's metric-driven ``plateau`` schedule class (imported on first use)."""
-    from .._plateau import Plateau
-
+def load_plateau() -> type[Plateau]:
+    """lrcore's metric-driven ``plateau`` class."""
     return Plateau
 
 

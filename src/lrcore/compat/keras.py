@@ -24,8 +24,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .._base import Schedule
 from .._errors import ConfigError
+from .._schedule import Schedule
 from ..catalog import (
     Constant,
     Cosine,

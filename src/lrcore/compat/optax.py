@@ -29,8 +29,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .._base import Schedule
 from .._errors import ConfigError
+from .._schedule import Schedule
 from ..catalog import Constant, Cosine, Exponential, Linear, PiecewiseConstant, PiecewiseLinear, Polynomial
 from ..combinators import Join, Warmup
 from . import integer, native_errors, number

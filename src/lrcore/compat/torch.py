@@ -29,8 +29,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .._base import Schedule
 from .._errors import ConfigError
+from .._schedule import Schedule
 from ..catalog import (
     Constant,
     Cosine,

@@ -22,8 +22,9 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._base import Schedule
 from .._errors import ConfigError
+from .._plateau import Plateau
+from .._schedule import Schedule
 from ..catalog import Constant, Cosine, CosineRestarts, InverseSqrt, Linear, Polynomial, WarmupStableDecay
 from ..combinators import Join, Warmup
 from . import integer, native_errors, number, tabulate
@@ -200,7 +201,7 @@ def get_inverse_sqrt_schedule(
 
 
 @native_errors("get_reduce_on_plateau_schedule")
-def get_reduce_on_plateau_schedule(base_lr: float, **kwargs: Any) -> Schedule:
+def get_reduce_on_plateau_schedule(base_lr: float, **kwargs: Any) -> Plateau:
     """torch ReduceLROnPlateau on ``base_lr`` (lrcore's ``plateau``)."""
     from . import load_plateau
 
@@ -352,7 +353,7 @@ def get_wsd_schedule(
     return Warmup(body, steps=w, start=low, shape=warmup_type)
 
 
-_BY_TYPE: dict[str, Callable[..., Schedule]] = {
+_BY_TYPE: dict[str, Callable[..., Schedule | Plateau]] = {
     "linear": get_linear_schedule_with_warmup,
     "cosine": get_cosine_schedule_with_warmup,
     "cosine_with_restarts": get_cosine_with_hard_restarts_schedule_with_warmup,
@@ -373,7 +374,7 @@ def get_scheduler(
     num_warmup_steps: int | None = None,
     num_training_steps: int | None = None,
     scheduler_specific_kwargs: Mapping[str, Any] | None = None,
-) -> Schedule:
+) -> Schedule | Plateau:
     """transformers' ``get_scheduler``: the same argument rules per ``SchedulerType`` name
     (``constant`` ignores the step counts; ``constant_with_warmup`` and ``inverse_sqrt`` take
     only ``num_warmup_steps`` and, as transformers, ignore ``scheduler_specific_kwargs``)."""
