@@ -23,7 +23,7 @@ ops = keras.ops
 
 import lrcore  # noqa: E402
 from lrcore._plateau import Plateau  # noqa: E402
-from lrcore.adapters._plateau_keras import PlateauSchedule, plateau_callback  # noqa: E402
+from lrcore.adapters.keras import PlateauSchedule, plateau_callback  # noqa: E402
 from lrcore.precision import ulps  # noqa: E402
 
 BATCHES = 3  # updates per epoch

@@ -26,7 +26,7 @@ jnp = jax.numpy
 
 import lrcore  # noqa: E402
 from lrcore._plateau import Plateau  # noqa: E402
-from lrcore.adapters._plateau_optax import core_state, plateau_transform, with_core_state  # noqa: E402
+from lrcore.adapters.optax import core_state, plateau_transform, with_core_state  # noqa: E402
 from lrcore.precision import ulps  # noqa: E402
 
 X64 = bool(jax.config.jax_enable_x64)

@@ -24,7 +24,7 @@ torch = require("torch")
 
 import lrcore  # noqa: E402
 from lrcore._plateau import Plateau  # noqa: E402
-from lrcore.adapters._plateau_torch import PlateauScheduler, plateau_scheduler  # noqa: E402
+from lrcore.adapters.torch import PlateauScheduler, plateau_scheduler  # noqa: E402
 from tests.core.test_plateau import reference_lrs  # noqa: E402
 
 ReduceLROnPlateau = torch.optim.lr_scheduler.ReduceLROnPlateau

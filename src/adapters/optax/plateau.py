@@ -41,14 +41,7 @@ import optax
 
 from lrcore._plateau import Plateau, PlateauState, as_plateau
 
-
-def namespace(bits: int | None = None) -> Any:
-    """``lrcore.adapters.optax.namespace``, imported on use (that module re-exports this
-    one, so a top-level import would be circular)."""
-    from lrcore.adapters import optax as adapter
-
-    return adapter.namespace(bits)
-
+from .array_namespace import namespace
 
 __all__ = ["PlateauTransformState", "core_state", "plateau_transform", "with_core_state"]
 

@@ -66,9 +66,8 @@ from torch.optim.lr_scheduler import LRScheduler
 
 import lrcore
 from lrcore._errors import ConfigError
-from lrcore._namespace import Namespace
 
-__all__ = ["CHUNK", "MODES", "Scheduler", "TorchNamespace", "namespace", "scheduler"]
+__all__ = ["CHUNK", "MODES", "Scheduler", "scheduler"]
 
 MODES = ("absolute", "multiplier")
 CHUNK = 1024  # steps evaluated per vectorised call
@@ -253,88 +252,3 @@ def _as_schedule(value: Any, path: str) -> lrcore.Schedule:
         except ConfigError as error:
             raise error.prefixed(path) from None
     raise ConfigError(path, "an lrcore schedule or a config mapping", value)
-
-
-# -- evaluation on torch tensors -----------------------------------------------------------
-
-
-class TorchNamespace(Namespace):
-    """The core's array namespace over torch tensors (int64 steps, float64 or float32),
-    for evaluating a schedule on a device: ``schedule.evaluate(steps, namespace("cuda"))``.
-
-    The scheduler itself does not need it (it reads the host float64 reference).
-    """
-
-    int_max = _INT_MAX
-
-    def __init__(self, device: Any = None, dtype: torch.dtype = torch.float64) -> None:
-        if dtype not in (torch.float64, torch.float32):
-            raise ConfigError("dtype", "torch.float64 or torch.float32", dtype)
-        self.device = torch.device(device if device is not None else "cpu")
-        self.dtype = dtype
-        self.bits = 64 if dtype == torch.float64 else 32
-        self.name = f"torch-float{self.bits}"
-
-    def _tensor(self, a: Any) -> torch.Tensor:
-        # Python numbers become 0-d tensors: floats in our float dtype (never torch's
-        # default float32), so they do not change the dtype of the result.
-        if isinstance(a, torch.Tensor):
-            return a
-        if isinstance(a, float):
-            return torch.tensor(a, dtype=self.dtype, device=self.device)
-        return torch.tensor(a, dtype=torch.int64, device=self.device)
-
-    def as_int(self, t: Any) -> torch.Tensor:
-        return torch.as_tensor(t, dtype=torch.int64, device=self.device)
-
-    def to_float(self, x: Any) -> torch.Tensor:
-        return self._tensor(x).to(self.dtype)
-
-    def fill(self, like: Any, value: float) -> torch.Tensor:
-        return torch.full(tuple(self._tensor(like).shape), value, dtype=self.dtype, device=self.device)
-
-    def where(self, cond: Any, a: Any, b: Any) -> torch.Tensor:
-        return torch.where(cond, self._tensor(a), self._tensor(b))
-
-    def minimum(self, a: Any, b: Any) -> torch.Tensor:
-        return torch.minimum(self._tensor(a), self._tensor(b))
-
-    def maximum(self, a: Any, b: Any) -> torch.Tensor:
-        return torch.maximum(self._tensor(a), self._tensor(b))
-
-    def floordiv(self, a: Any, b: int) -> torch.Tensor:
-        return torch.div(a, b, rounding_mode="floor")
-
-    def mod(self, a: Any, b: int) -> torch.Tensor:
-        return torch.remainder(a, b)
-
-    def sin(self, x: Any) -> torch.Tensor:
-        return torch.sin(x)
-
-    def exp(self, x: Any) -> torch.Tensor:
-        return torch.exp(x)
-
-    def sqrt(self, x: Any) -> torch.Tensor:
-        return torch.sqrt(x)
-
-    def pow(self, x: Any, p: float) -> torch.Tensor:
-        return torch.pow(x, p)
-
-    def take(self, table: Any, index: Any) -> torch.Tensor:
-        if table.dtype.kind == "f":
-            host = np.asarray(table, dtype=np.float64 if self.bits == 64 else np.float32)
-        else:
-            host = np.asarray(table, dtype=np.int64)
-        return torch.as_tensor(host, device=self.device)[index]
-
-
-def namespace(device: Any = None, dtype: torch.dtype = torch.float64) -> TorchNamespace:
-    """A :class:`TorchNamespace` on ``device`` (default CPU) computing in ``dtype``."""
-    return TorchNamespace(device, dtype)
-
-
-# Reduce-on-plateau with torch's familiar step(metric) (imported last: it builds on this
-# module).
-from ._plateau_torch import PlateauScheduler, plateau_scheduler  # noqa: E402
-
-__all__ += ["PlateauScheduler", "plateau_scheduler"]

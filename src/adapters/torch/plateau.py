@@ -40,8 +40,8 @@ import numpy as np
 import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from lrcore._plateau import Plateau, PlateauState, as_plateau
 from lrcore._namespace import numpy_namespace
+from lrcore._plateau import Plateau, PlateauState, as_plateau
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
 

@@ -51,19 +51,8 @@ from keras import ops
 
 from lrcore._plateau import Plateau, PlateauState, as_plateau
 
-
-def namespace(*args: Any, **kwargs: Any) -> Any:
-    """``lrcore.adapters.keras.namespace``, imported on use (that module re-exports this
-    one, so a top-level import would be circular)."""
-    from lrcore.adapters import keras as adapter
-
-    return adapter.namespace(*args, **kwargs)
-
-
-try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
-    from keras.src.utils.io_utils import print_msg as _print
-except ImportError:  # pragma: no cover - moved in another Keras version
-    _print = print
+from .array_namespace import namespace
+from .callbacks import _print
 
 __all__ = ["PlateauCallback", "PlateauSchedule", "plateau_callback", "plateau_schedule"]
 

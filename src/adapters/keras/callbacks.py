@@ -1,0 +1,131 @@
+"""A Keras callback that sets the optimizer's learning rate from an lrcore schedule, in the
+spirit of ``keras.callbacks.LearningRateScheduler``.
+
+>>> import keras, lrcore
+>>> from lrcore.adapters.keras import callback
+>>> cb = callback(lrcore.step(start=0.1, gamma=0.5, step_size=100), interval="step")
+>>> model.fit(x, y, epochs=3, callbacks=[cb])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from .schedules import _as_lrcore
+
+try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
+    from keras.src.utils.io_utils import print_msg as _print
+except ImportError:  # pragma: no cover - moved in another Keras version
+    _print = print
+
+__all__ = ["ScheduleCallback", "callback"]
+
+_CHUNK = 4096  # host values computed per refill of the callback's cache
+
+
+class ScheduleCallback(keras.callbacks.Callback):
+    """Sets the optimizer's learning rate from an lrcore schedule, like
+    ``keras.callbacks.LearningRateScheduler``.
+
+    ``interval="step"``: before every batch, ``lr = schedule(optimizer.iterations)`` (a
+    resumed fit continues the curve). ``interval="epoch"``: before every epoch,
+    ``lr = schedule(epoch)`` with the epoch index, as LearningRateScheduler does. The
+    value is the float64 host reference rounded to the learning rate variable's dtype;
+    values are computed a chunk at a time. At every epoch end ``learning_rate`` is
+    written into the logs (History, CSVLogger, TensorBoard). ``verbose=1`` prints the
+    learning rate at the start of every epoch.
+
+    The optimizer must hold a float learning rate (a variable); one created with a
+    ``LearningRateSchedule`` is refused with a TypeError.
+    """
+
+    def __init__(self, schedule: Any, interval: str = "step", verbose: int = 0) -> None:
+        super().__init__()
+        if interval not in ("step", "epoch"):
+            raise ValueError(f"interval must be 'step' or 'epoch', got {interval!r}")
+        self.schedule = _as_lrcore(schedule)
+        self.interval = interval
+        self.verbose = verbose
+        self._start = 0
+        self._cache = np.empty(0)
+        self._epoch = 0
+        self._assigned: Any = None
+
+    def value(self, t: int) -> float:
+        """``schedule(t)`` (float64), from the chunk cache."""
+        if not self._start <= t < self._start + len(self._cache):
+            self._start = t
+            self._cache = self.schedule.values(np.arange(t, t + _CHUNK, dtype=np.int64))
+        return float(self._cache[t - self._start])
+
+    def _optimizer(self) -> Any:
+        optimizer = self.model.optimizer
+        held = getattr(optimizer, "_learning_rate", None)
+        if isinstance(held, keras.optimizers.schedules.LearningRateSchedule) or (
+            held is not None and not isinstance(held, keras.Variable) and callable(held)
+        ):
+            raise TypeError(
+                f"lrcore's Keras callback sets the learning rate itself, but the optimizer already holds a "
+                f"schedule ({held!r}). Create the optimizer with a float learning_rate "
+                "(e.g. keras.optimizers.SGD(learning_rate=0.0)) to use the callback, or pass "
+                "lrcore.adapters.keras.schedule(...) as its learning_rate and drop the callback."
+            )
+        if not isinstance(held, keras.Variable):
+            raise TypeError(f"the optimizer {optimizer!r} has no learning rate variable to set")
+        return optimizer
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self._optimizer()
+        self._assigned = None
+        if self.interval == "step" and getattr(self.model, "steps_per_execution", 1) > 1:
+            raise ValueError(
+                f"interval='step' needs steps_per_execution=1 (the model has {self.model.steps_per_execution}): "
+                "the callback can only change the learning rate between executions. Use "
+                "lrcore.adapters.keras.schedule(...) as the optimizer's learning_rate instead."
+            )
+
+    def _set(self, lr: float) -> Any:
+        variable = self.model.optimizer._learning_rate
+        value = np.asarray(lr, dtype=keras.backend.standardize_dtype(variable.dtype))
+        if self._assigned is None or value != self._assigned:
+            variable.assign(value)
+            self._assigned = value
+        return value
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self._epoch = epoch
+        if self.interval == "epoch":
+            value = self._set(self.value(epoch))
+            if self.verbose > 0:
+                _print(f"\nEpoch {epoch + 1}: lrcore setting learning rate to {value}.")
+
+    def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+        if self.interval != "step":
+            return
+        # On JAX the trainer holds the state between steps: sync it so that the step we
+        # read is current and the variable we assign is used by the next step.
+        sync = getattr(self.model, "jax_state_sync", None)
+        if sync is not None:
+            sync()
+        optimizer = self.model.optimizer
+        t = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        value = self._set(self.value(t))
+        if self.verbose > 0 and batch == 0:
+            _print(f"\nEpoch {self._epoch + 1}: lrcore setting learning rate to {value} (step {t}).")
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
+def callback(schedule: Any, interval: str = "step", verbose: int = 0) -> ScheduleCallback:
+    """A Keras callback setting the optimizer's learning rate from ``schedule`` before
+    every batch (``interval="step"``) or epoch (``interval="epoch"``).
+
+    >>> model.fit(x, y, epochs=3, callbacks=[callback(lrcore.step(start=0.1, gamma=0.5, step_size=100))])
+    ... # doctest: +SKIP
+    """
+    return ScheduleCallback(schedule, interval=interval, verbose=verbose)

@@ -1,0 +1,28 @@
+"""optax adapter: lrcore schedules as ``optax.Schedule`` functions, traced with ``jax.numpy``.
+
+- :func:`schedule` (module ``schedules``): an ``optax.Schedule`` of the update count that
+  runs under ``jax.jit`` and ``jax.vmap``, compiles once, and plugs in wherever optax
+  takes a learning rate (``optax.inject_hyperparams`` included).
+- :func:`plateau_transform` (module ``plateau``): ``lrcore.plateau`` as a gradient
+  transformation fed the metric, with :func:`core_state` / :func:`with_core_state` to
+  checkpoint its state.
+- :func:`namespace` (module ``array_namespace``): the core's array namespace over
+  ``jax.numpy``.
+
+Importing this package imports jax and optax; ``import lrcore`` does not.
+"""
+
+from .array_namespace import JaxNamespace, namespace
+from .plateau import PlateauTransformState, core_state, plateau_transform, with_core_state
+from .schedules import OptaxSchedule, schedule
+
+__all__ = [
+    "JaxNamespace",
+    "OptaxSchedule",
+    "PlateauTransformState",
+    "core_state",
+    "namespace",
+    "plateau_transform",
+    "schedule",
+    "with_core_state",
+]
