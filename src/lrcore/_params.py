@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 from ._errors import ConfigError
@@ -47,6 +48,14 @@ class Kind:
     def encode(self, value: Any) -> Any:
         """The plain-JSON form of a stored value (for ``to_config``)."""
         return value
+
+    def bind(self, value: Any, context: Binding, path: str) -> Any:
+        """The stored value with every duration in it resolved (see :class:`Binding`)."""
+        return value
+
+    def unbound(self, value: Any, path: str) -> list[tuple[str, str]]:
+        """The durations still unresolved in ``value``: ``(path, text)`` pairs."""
+        return []
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.expected}>"
@@ -103,17 +112,36 @@ class Integer(Real):
 
 
 class Steps(Integer):
-    """A positive number of steps (at most 2**53, so it stays exact in float64)."""
+    """A positive number of applied updates (at most 2**53, so it stays exact in float64),
+    or a duration: ``"10ep"`` (epochs) or ``"5%"`` / ``"0.05dur"`` (a fraction of the run),
+    resolved to integer steps by :meth:`Schedule.bind` (see :func:`resolve_duration`)."""
 
-    def __init__(self, min: int = 1, max: int = MAX_STEPS) -> None:
+    def __init__(self, min: int = 1, max: int = MAX_STEPS, *, duration: bool = True) -> None:
         super().__init__(min, max)
+        self.duration = duration
+        if duration:
+            self.expected += " or a duration ('10ep', '5%', '0.05dur')"
+
+    def coerce(self, value: Any, path: str) -> Any:
+        if self.duration and isinstance(value, str):
+            parse_duration(value, path, self.expected)
+            return value.strip()
+        return super().coerce(value, path)
+
+    def bind(self, value: Any, context: Binding, path: str) -> Any:
+        if isinstance(value, str):
+            return resolve_duration(value, path, context)
+        return value
+
+    def unbound(self, value: Any, path: str) -> list[tuple[str, str]]:
+        return [(path, value)] if isinstance(value, str) else []
 
 
 class Count(Steps):
-    """A number of steps that may be 0."""
+    """A number of steps that may be 0 (or a duration)."""
 
-    def __init__(self, min: int = 0, max: int = MAX_STEPS) -> None:
-        super().__init__(min, max)
+    def __init__(self, min: int = 0, max: int = MAX_STEPS, *, duration: bool = True) -> None:
+        super().__init__(min, max, duration=duration)
 
 
 class Flag(Kind):
@@ -152,6 +180,15 @@ class Nested(Kind):
     def encode(self, value: Any) -> Any:
         return value.to_config()
 
+    def bind(self, value: Any, context: Binding, path: str) -> Any:
+        try:
+            return value._bind(context)
+        except ConfigError as error:
+            raise error.prefixed(path) from None
+
+    def unbound(self, value: Any, path: str) -> list[tuple[str, str]]:
+        return [(_join(path, inner), text) for inner, text in value.unbound_durations()]
+
 
 class NestedOrRate(Kind):
     """A schedule, or a learning rate standing for a constant one."""
@@ -169,6 +206,12 @@ class NestedOrRate(Kind):
 
     def encode(self, value: Any) -> Any:
         return value if isinstance(value, float) else value.to_config()
+
+    def bind(self, value: Any, context: Binding, path: str) -> Any:
+        return value if isinstance(value, float) else Nested().bind(value, context, path)
+
+    def unbound(self, value: Any, path: str) -> list[tuple[str, str]]:
+        return [] if isinstance(value, float) else Nested().unbound(value, path)
 
 
 class ListOf(Kind):
@@ -194,7 +237,8 @@ class ListOf(Kind):
         if self.nonempty and not items:
             raise ConfigError(path, self.expected, value)
         out = tuple(self.item.coerce(v, f"{path}[{i}]") for i, v in enumerate(items))
-        if self.increasing:
+        # Durations are ordered once bound (the bound schedule checks again).
+        if self.increasing and not any(isinstance(v, str) for v in out):
             for i in range(1, len(out)):
                 if out[i] <= out[i - 1]:
                     raise ConfigError(
@@ -204,6 +248,12 @@ class ListOf(Kind):
 
     def encode(self, value: Any) -> Any:
         return [self.item.encode(v) for v in value]
+
+    def bind(self, value: Any, context: Binding, path: str) -> Any:
+        return tuple(self.item.bind(v, context, f"{path}[{i}]") for i, v in enumerate(value))
+
+    def unbound(self, value: Any, path: str) -> list[tuple[str, str]]:
+        return [u for i, v in enumerate(value) for u in self.item.unbound(v, f"{path}[{i}]")]
 
 
 def Boundaries(min: int = 0, *, nonempty: bool = False) -> ListOf:
@@ -311,6 +361,76 @@ def host_step(t: Any, path: str = "t") -> int:
     if t > INT64_MAX:
         raise ConfigError(path, f"a step <= {INT64_MAX}", t)
     return int(t)
+
+
+# -- durations ------------------------------------------------------------------------
+
+_UNITS = {"ep": "epochs", "%": "percent of the run", "dur": "a fraction of the run"}
+
+
+class Binding:
+    """What resolves durations: the run's length in updates and the updates per epoch."""
+
+    def __init__(self, total_steps: int | None = None, steps_per_epoch: int | None = None) -> None:
+        positive = Steps(duration=False)
+        self.total_steps = None if total_steps is None else positive.coerce(total_steps, "total_steps")
+        self.steps_per_epoch = (
+            None if steps_per_epoch is None else positive.coerce(steps_per_epoch, "steps_per_epoch")
+        )
+
+    def __repr__(self) -> str:
+        return f"Binding(total_steps={self.total_steps}, steps_per_epoch={self.steps_per_epoch})"
+
+
+def parse_duration(text: str, path: str, expected: str = "a duration") -> tuple[Fraction, str]:
+    """``"10ep"`` -> (10, "ep"); ``"5%"`` -> (1/20, "dur"); ``"0.05dur"`` -> (1/20, "dur").
+    The amount is exact (a decimal read as a fraction) and >= 0."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(ep|%|dur)\s*", text)
+    if match is None:
+        raise ConfigError(path, expected, text, hint="a duration is a number followed by 'ep', '%' or 'dur'")
+    amount = Fraction(match.group(1))
+    unit = match.group(2)
+    if unit == "%":
+        return amount / 100, "dur"
+    return amount, unit
+
+
+def resolve_duration(text: str, path: str, context: Binding) -> int:
+    """The integer steps of a duration: ``amount * steps_per_epoch`` for epochs,
+    ``fraction * total_steps`` for a fraction of the run, rounded to the nearest integer with
+    halves rounded up (computed exactly, so every backend binds to the same steps).
+
+    >>> resolve_duration("5%", "warmup", Binding(total_steps=1010))
+    51
+    """
+    amount, unit = parse_duration(text, path)
+    if unit == "ep":
+        if context.steps_per_epoch is None:
+            raise ConfigError(
+                path,
+                "a bound duration",
+                text,
+                hint="an epoch count needs steps_per_epoch: schedule.bind(steps_per_epoch=...)",
+            )
+        base = context.steps_per_epoch
+    else:
+        if context.total_steps is None:
+            raise ConfigError(
+                path,
+                "a bound duration",
+                text,
+                hint="a fraction of the run needs total_steps: schedule.bind(total_steps=...)",
+            )
+        base = context.total_steps
+    return math.floor(amount * int(base) + Fraction(1, 2))
+
+
+def _join(prefix: str, path: str) -> str:
+    if not path:
+        return prefix
+    return prefix + path if path.startswith("[") else f"{prefix}.{path}"
 
 
 def did_you_mean(word: str, options: Sequence[str] | Mapping[str, Any]) -> str:

@@ -13,11 +13,14 @@ and ``lrcore.name`` is its constructor.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from ._errors import ConfigError
 from ._namespace import Array, Namespace, numpy_namespace
-from ._params import INT64_MAX, Param, did_you_mean, host_step
+from ._params import INT64_MAX, Binding, Param, did_you_mean, host_step, parse_duration
 
 # Every config type: the schedules, and the plateau (a config value, not a schedule).
 TYPES: dict[str, type[Declared]] = {}
@@ -67,7 +70,58 @@ class Declared:
             else:
                 value = p.default
             object.__setattr__(self, p.attr, value)
-        self.check()
+        unbound = tuple(u for p in params for u in p.kind.unbound(getattr(self, p.attr), p.key))
+        object.__setattr__(self, "_unbound", unbound)
+        if not unbound:  # cross-field checks compare integers: they run once bound
+            self.check()
+
+    # -- durations --------------------------------------------------------------------
+
+    def unbound_durations(self) -> tuple[tuple[str, str], ...]:
+        """The durations not yet resolved to steps, as ``(parameter path, text)`` pairs."""
+        result: tuple[tuple[str, str], ...] = self.__dict__["_unbound"]
+        return result
+
+    def bind(self, total_steps: int | None = None, steps_per_epoch: int | None = None) -> Self:
+        """This value with every duration (``"10ep"``, ``"5%"``, ``"0.05dur"``) resolved to
+        integer steps: ``amount * steps_per_epoch`` or ``fraction * total_steps``, rounded to
+        the nearest integer, halves up. A duration that needs an argument not given raises a
+        :class:`ConfigError` naming the parameter and the argument.
+
+        >>> s = lrcore.warmup(lrcore.cosine(start=1.0, end=0.0, steps="95%"), steps="5%")
+        >>> s.bind(total_steps=1000)
+        lrcore.warmup(schedule=lrcore.cosine(start=1.0, end=0.0, steps=950), steps=50)
+        """
+        return self._bind(Binding(total_steps, steps_per_epoch))
+
+    def _bind(self, context: Binding) -> Self:
+        # (not `bound`: a schedule may have a parameter of that name, as exponential does)
+        if not self.unbound_durations():
+            return self
+        kwargs = {}
+        for p in self._fields:
+            kwargs[p.key] = p.kind.bind(getattr(self, p.attr), context, p.key)
+        try:
+            return type(self)(**kwargs)
+        except ConfigError as error:
+            given = dict(self.unbound_durations())
+            if error.path in given:
+                hint = f"{given[error.path]!r} bound with {context}"
+                raise ConfigError(error.path, error.expected, error.got, hint=hint) from None
+            raise
+
+    def _require_bound(self) -> None:
+        unbound = self.unbound_durations()
+        if unbound:
+            path, text = unbound[0]
+            _, unit = parse_duration(text, path)
+            needs = "steps_per_epoch" if unit == "ep" else "total_steps"
+            raise ConfigError(
+                path,
+                "a bound duration",
+                text,
+                hint=f"call schedule.bind({needs}=...) before evaluating, or give the adapter {needs}",
+            )
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"lrcore values are immutable; build a new lrcore.{self.type}(...)")
@@ -141,6 +195,10 @@ class Schedule(Declared):
         """Steps where the curve changes regime (for plots and edge tests)."""
         return []
 
+    # A formula that keeps going past the horizon as a periodic curve (cosine) defines
+    # ``periodic(t, xp)``; lrcore.after_horizon(s, "continue") uses it.
+    periodic: Any = None
+
     def float32_ulps(self) -> int:
         """This node's float32 ulp bound (SPEC section 7); :func:`lrcore.precision.float32_bound`
         takes the largest over a schedule's tree. Override where a formula needs more."""
@@ -153,10 +211,12 @@ class Schedule(Declared):
     def evaluate(self, t: Array, xp: Namespace) -> Array:
         """The one entry point the adapters call: the formula at the integer step array
         ``t`` of namespace ``xp`` (negative steps read as 0), in ``xp``'s float type."""
+        self._require_bound()
         return self.formula(xp.maximum(t, 0), xp)
 
     def __call__(self, t: int) -> float:
         """The float64 reference value at step ``t``."""
+        self._require_bound()
         step = host_step(t)
         xp = numpy_namespace(64)
         return float(self.evaluate(xp.as_int([step]), xp)[0])
@@ -166,6 +226,7 @@ class Schedule(Declared):
         ``bits=32`` evaluates the float32 arithmetic the traced adapters use)."""
         import numpy as np
 
+        self._require_bound()
         try:
             steps = np.asarray(ts)
         except (ValueError, TypeError, OverflowError):  # ragged nesting, odd objects
@@ -245,6 +306,22 @@ def as_schedule(value: Any, path: str = "") -> Schedule:
             built,
         )
     raise ConfigError(path, "a schedule or a config mapping with a 'type'", value)
+
+
+def ready(
+    value: Any, path: str = "schedule", *, total_steps: int | None = None, steps_per_epoch: int | None = None
+) -> Schedule:
+    """What a schedule adapter runs: a schedule (or its config) with every duration bound,
+    by ``total_steps`` / ``steps_per_epoch`` when given. A plateau, or a duration left
+    unbound, is a :class:`ConfigError` that says what to do."""
+    schedule = as_schedule(value, path)
+    try:
+        if total_steps is not None or steps_per_epoch is not None:
+            schedule = schedule.bind(total_steps=total_steps, steps_per_epoch=steps_per_epoch)
+        schedule._require_bound()
+    except ConfigError as error:
+        raise error.prefixed(path) from None
+    return schedule
 
 
 def from_mapping(config: Mapping[str, Any], path: str = "") -> Declared:
