@@ -154,6 +154,14 @@ class Cosine(Schedule):
     def float32_ulps(self) -> int:
         return powered_ulps(self.exponent)
 
+    def periodic(self, t: Array, xp: Namespace) -> Array:
+        # The formula's cosine keeps going past `steps` (torch's CosineAnnealingLR does):
+        # cos is even and 2*steps-periodic, so that is the curve mirrored back and forth.
+        period = 2 * self.steps
+        into = xp.mod(t, period) if fits(xp, period) else t
+        mirrored = xp.where(into <= self.steps, into, period - into) if fits(xp, period) else into
+        return self.formula(mirrored, xp)
+
 
 class Exponential(Schedule):
     """``start * rate ** ((t - begin) / steps)``, ``start`` before ``begin``.

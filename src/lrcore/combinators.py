@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._errors import ConfigError
 from ._interpolation import anneal
-from ._namespace import Array, Namespace, clamp_steps, fits
+from ._namespace import Array, Namespace, NumpyNamespace, clamp_steps, fits
 from ._params import Boundaries, Choice, Nested, NestedOrRate, Rate, Schedules, Steps, param
 from ._schedule import Schedule
 
@@ -174,3 +174,73 @@ class PerEpoch(Schedule):
 
     def breakpoints(self) -> list[int]:
         return [b * self.steps_per_epoch for b in self.schedule.breakpoints()]
+
+
+class AfterHorizon(Schedule):
+    """What ``schedule`` does past its horizon ``h`` (``horizon``, by default the schedule's own):
+
+    - ``hold``: its final value (what every schedule does by itself);
+    - ``repeat``: its curve again, ``schedule(t mod h)``;
+    - ``continue``: its formula keeps going where that formula is periodic (``cosine`` climbs
+      back up after ``steps``, as torch's ``CosineAnnealingLR`` does after ``T_max``);
+    - ``raise``: a step past ``h`` is an error. A traced or graph evaluation (optax, the Keras
+      schedule) cannot raise inside a compiled step: there it holds, and the host paths (the
+      reference, ``values()``, the torch scheduler, the Keras callback) raise.
+
+    >>> s = lrcore.after_horizon(lrcore.linear(start=1.0, end=0.0, steps=4), policy="repeat")
+    >>> s(3), s(4), s(5)
+    (0.25, 1.0, 0.75)
+    """
+
+    type = "after_horizon"
+    schedule: Schedule = param(Nested())
+    policy: str = param(Choice("hold", "repeat", "continue", "raise"))
+    horizon_: int | None = param(Steps(), None, name="horizon")
+
+    def check(self) -> None:
+        if self.policy == "continue":
+            if self.schedule.periodic is None:
+                raise ConfigError(
+                    "policy",
+                    "'continue' only for a formula that is periodic past its horizon (cosine)",
+                    self.policy,
+                    hint=f"{self.schedule.type} has none: use 'repeat' or 'hold'",
+                )
+            if self.horizon_ is not None:
+                raise ConfigError(
+                    "horizon", "no horizon with 'continue' (the formula's period decides)", self.horizon_
+                )
+        elif self.horizon_ is None and self.schedule.horizon is None:
+            raise ConfigError(
+                "horizon", f"a horizon: {self.schedule.type} never settles by itself", None, hint="missing"
+            )
+
+    @property
+    def end(self) -> int:
+        h = self.horizon_ if self.horizon_ is not None else self.schedule.horizon
+        assert h is not None  # check() guarantees it
+        return h
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        if self.policy == "continue":
+            result: Array = self.schedule.periodic(t, xp)
+            return result
+        h = self.end
+        if self.policy == "repeat":
+            t = xp.mod(t, h) if fits(xp, h) and h > 0 else t
+        elif self.policy == "raise" and isinstance(xp, NumpyNamespace):  # steps known on the host
+            last = int(xp.np.max(t)) if xp.np.size(t) else 0
+            if last > h:
+                raise ConfigError("t", f"a step <= {h} (the schedule's horizon; policy='raise')", last)
+        elif self.policy == "hold" and fits(xp, h):
+            t = xp.minimum(t, h)
+        return self.schedule.evaluate(t, xp)
+
+    @property
+    def horizon(self) -> int | None:
+        return None if self.policy in ("repeat", "continue") else self.end
+
+    def breakpoints(self) -> list[int]:
+        if self.policy == "continue":
+            return self.schedule.breakpoints()
+        return [b for b in self.schedule.breakpoints() if b < self.end] + [self.end]
