@@ -5,6 +5,7 @@ these tests need no framework."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shlex
@@ -451,7 +452,7 @@ def test_compare_with_no_framework_found_skips_everything(monkeypatch: pytest.Mo
         monkeypatch.setitem(
             compare_module.BACKENDS,
             name,
-            compare_module.dataclasses.replace(backend, requires=("lrcore_no_such_framework",)),
+            dataclasses.replace(backend, requires=("lrcore_no_such_framework",)),
         )
     report = compare_module.compare(lrcore.constant(value=0.1), 10)
     assert report.ok and report.missing == list(compare_module.DEFAULT_BACKENDS)

@@ -32,7 +32,7 @@ from keras import ops
 
 import lrcore
 from lrcore.adapters import keras as lrk
-from lrcore.adapters._runners import serve
+from lrcore.compare.protocol import serve
 
 # Updates per compiled execution where the backend loops in the graph (torch cannot,
 # and JAX unrolls the loop, so it stays small there).

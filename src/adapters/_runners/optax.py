@@ -29,8 +29,8 @@ import numpy as np
 import optax
 
 import lrcore
-from lrcore.adapters._runners import serve
 from lrcore.adapters.optax import namespace, schedule
+from lrcore.compare.protocol import serve
 
 
 def run(config: dict[str, Any], steps: int, *, steps_per_epoch: int | None = None) -> dict[str, list[float]]:

@@ -21,8 +21,8 @@ from typing import Any
 import torch
 
 import lrcore
-from lrcore.adapters._runners import serve
 from lrcore.adapters.torch import scheduler
+from lrcore.compare.protocol import serve
 
 
 def run(config: dict[str, Any], steps: int, *, steps_per_epoch: int | None = None) -> dict[str, list[float]]:
