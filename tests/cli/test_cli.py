@@ -67,13 +67,6 @@ def test_every_example_is_listed_loads_and_covers_each_format() -> None:
         assert lrcore.from_config(schedule.to_config()) == schedule
 
 
-def test_top_level_examples_mirror_the_bundled_ones() -> None:
-    top = ROOT / "examples"
-    for path in EXAMPLES_DIR.iterdir():
-        if path.suffix in (".json", ".yaml", ".toml"):
-            assert (top / path.name).read_text() == path.read_text(), path.name
-
-
 def test_seed_examples_have_the_documented_values() -> None:
     keras = lrcore.load(bundled("keras-exponential-decay"))
     assert keras(99_999) == 0.1 and keras(100_000) == 0.1 * 0.96 and keras(250_000) == 0.1 * 0.96**2
