@@ -41,11 +41,16 @@ Tensor learning rates (``lr=torch.tensor(...)``, compiled or capturable optimize
 updated in place with ``fill_``, so a ``torch.compile``'d step is not recompiled.
 
 The scheduler keeps no state beyond torch's: the value is a closed form of
-``last_epoch``. It memoizes the next :data:`CHUNK` values (one vectorised
-``schedule.values`` call; equal to ``schedule(t)`` bit for bit), which is what makes a
-``step()`` cheaper than torch's own schedulers; the memo is never saved, and
+``last_epoch``. It memoizes the next :data:`CHUNK` values in a ``lrcore._hostcache.HostCache``
+(one vectorised ``schedule.values`` call; equal to ``schedule(t)`` bit for bit), which is
+what makes a ``step()`` cheaper than torch's own schedulers; the memo is never saved, and
 ``load_state_dict`` clears it (so would assigning ``schedules`` or ``base_lrs`` by hand,
 followed by ``sched._forget()``).
+
+Speed. After torch's first two calls, ``step()`` does what ``LRScheduler.step()`` does
+(``_step_count``, ``last_epoch``, the groups' ``lr``, ``_last_lr``) without its context
+manager and list building; those private names are torch's, and
+``test_fast_step_matches_torchs_step`` pins them (checked on torch 2.13.0).
 
 Inside torch's composites: ``SequentialLR`` restarts the scheduler at its milestone
 (``lrcore.join``'s convention). In ``ChainedScheduler`` the scheduler, being a closed form
@@ -60,18 +65,16 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from torch.optim.lr_scheduler import LRScheduler
 
 import lrcore
 from lrcore._errors import ConfigError
+from lrcore._hostcache import CHUNK, HostCache
 
 __all__ = ["CHUNK", "MODES", "Scheduler", "scheduler"]
 
 MODES = ("absolute", "multiplier")
-CHUNK = 1024  # steps evaluated per vectorised call
-_INT_MAX = (1 << 63) - 1
 
 
 class Scheduler(LRScheduler):
@@ -96,7 +99,7 @@ class Scheduler(LRScheduler):
             raise ConfigError("mode", "one of " + ", ".join(map(repr, MODES)), mode)
         self.schedules = _per_group(schedule, len(optimizer.param_groups))
         self.mode = mode
-        self._forget()
+        self._cache: HostCache[tuple[float, ...]] = HostCache(self._rows, name="last_epoch")
         super().__init__(optimizer, last_epoch)
 
     # -- torch's interface -----------------------------------------------------------------
@@ -124,9 +127,7 @@ class Scheduler(LRScheduler):
             return
         self._step_count += 1
         t = self.last_epoch = self.last_epoch + 1
-        lrs = self._memo.get(t)  # the hot path: a dict lookup, no evaluation
-        if lrs is None:
-            lrs = self._at(t)
+        lrs = self._cache[t]  # the hot path: a dict subscript, no evaluation
         groups = self.optimizer.param_groups
         if len(groups) != len(lrs):
             raise ValueError(
@@ -148,7 +149,7 @@ class Scheduler(LRScheduler):
         state = {
             key: value
             for key, value in self.__dict__.items()
-            if key not in ("optimizer", "schedules") and not key.startswith("_memo")
+            if key not in ("optimizer", "schedules", "_cache")
         }
         state["schedules"] = [s.to_config() for s in self.schedules]
         return state
@@ -177,17 +178,15 @@ class Scheduler(LRScheduler):
     # -- evaluation ------------------------------------------------------------------------
 
     def _forget(self) -> None:
-        self._memo: dict[int, tuple[float, ...]] = {}
+        self._cache.clear()
 
     def _at(self, t: int) -> tuple[float, ...]:
-        """The learning rates of all groups at step ``t``; a miss refills the memo with
-        the next :data:`CHUNK` steps (one ``values`` call per distinct schedule)."""
-        lrs = self._memo.get(t)
-        if lrs is not None:
-            return lrs
-        if t < 0:
-            raise ConfigError("last_epoch", "a step >= 0", t)
-        steps = np.arange(t, t + min(CHUNK, _INT_MAX - t + 1), dtype=np.int64)
+        """The learning rates of all groups at step ``t``."""
+        return self._cache[t]
+
+    def _rows(self, steps: Any) -> list[tuple[float, ...]]:
+        """The learning rates of all groups at ``steps`` (one ``values`` call per
+        distinct schedule), as Python floats: what the cache hands out."""
         columns: dict[int, Any] = {}
         rows = []
         for k, schedule in enumerate(self.schedules):
@@ -197,8 +196,7 @@ class Scheduler(LRScheduler):
             if self.mode == "multiplier":
                 values = float(self.base_lrs[k]) * values
             rows.append(values.tolist())
-        self._memo = dict(zip(steps.tolist(), zip(*rows, strict=True), strict=True))
-        return self._memo[t]
+        return list(zip(*rows, strict=True))
 
 
 def _copy(lr: Any) -> Any:

@@ -40,12 +40,11 @@ import numpy as np
 import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from lrcore._hostcache import HostCache
 from lrcore._namespace import numpy_namespace
 from lrcore._plateau import Plateau, PlateauState, as_plateau
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
-
-_CHUNK = 1024  # inner-schedule values computed per vectorised call
 
 
 class PlateauScheduler(ReduceLROnPlateau):
@@ -68,7 +67,7 @@ class PlateauScheduler(ReduceLROnPlateau):
         self.plateau = plateau
         self.plateau_state = plateau.initial_state()
         self.last_epoch = 0  # updates applied (SPEC 3), not reports as in torch
-        self._forget()
+        self._cache: HostCache[Any] = HostCache(self._inner_values, name="last_epoch")
         self._apply()
 
     # -- torch's interface -------------------------------------------------------------
@@ -93,7 +92,7 @@ class PlateauScheduler(ReduceLROnPlateau):
         state = {
             key: value
             for key, value in self.__dict__.items()
-            if key not in ("optimizer", "plateau", "plateau_state") and not key.startswith("_memo")
+            if key not in ("optimizer", "plateau", "plateau_state", "_cache")
         }
         state["plateau"] = self.plateau.to_config()
         state["plateau_state"] = self.plateau.state_to_dict(self.plateau_state)
@@ -115,20 +114,17 @@ class PlateauScheduler(ReduceLROnPlateau):
     # -- evaluation --------------------------------------------------------------------
 
     def _forget(self) -> None:
-        self._memo_start = 0
-        self._memo_inner = np.empty(0)
+        self._cache.clear()
+
+    def _inner_values(self, steps: Any) -> Any:
+        return self.plateau.inner.values(steps)
 
     def _lr(self) -> float:
-        t = self.last_epoch
         if self.plateau.plain:
             return float(self.plateau_state.level)
-        i = t - self._memo_start
-        if not 0 <= i < len(self._memo_inner):
-            self._memo_start = t
-            self._memo_inner = self.plateau.inner.values(np.arange(t, t + _CHUNK, dtype=np.int64))
-            i = 0
+        inner = self._cache[self.last_epoch]  # a float64 NumPy scalar
         xp = numpy_namespace(64)
-        return float(self.plateau.scaled(self._memo_inner[i], np.float64(self.plateau_state.level), xp))
+        return float(self.plateau.scaled(inner, np.float64(self.plateau_state.level), xp))
 
     def _apply(self) -> None:
         lr = self._lr()
