@@ -330,6 +330,45 @@ def test_tensor_lr_is_updated_in_place():
     assert isinstance(last, torch.Tensor) and last is not lr and last.item() == schedule(1_200)
 
 
+def _step_state(sched) -> dict:
+    """The scheduler's attributes (torch's private ones included), tensors as values."""
+    return {
+        key: [(type(v), v.tolist() if isinstance(v, torch.Tensor) else v) for v in value]
+        if isinstance(value, list)
+        else value
+        for key, value in vars(sched).items()
+        if key not in ("optimizer", "_cache")
+    }
+
+
+@pytest.mark.parametrize("lr", ["float", "tensor"])
+def test_fast_step_matches_torchs_step(lr):
+    """After torch's first two calls, ``Scheduler.step()`` bypasses ``LRScheduler.step()``
+    and writes torch's private step state itself (``_step_count``, ``_last_lr``, and reads
+    ``_get_lr_called_within_step``) for speed. Stepping one scheduler that way and a twin
+    through ``LRScheduler.step`` itself must leave the same attributes, learning rates and
+    state dict, across a cache refill. Checked on torch 2.13.0 (the pin in
+    constraints.txt); a torch that renames or adds step state fails here."""
+    schedule = CASES["cosine_restarts"]
+
+    def make():
+        value = torch.tensor(1.0, dtype=torch.float64) if lr == "tensor" else 1.0
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=value)
+        return opt, adapter.scheduler(opt, schedule)
+
+    (fast_opt, fast), (slow_opt, slow) = make(), make()
+    for _ in range(adapter.CHUNK + 3):
+        fast_opt.step()
+        slow_opt.step()
+        fast.step()
+        torch.optim.lr_scheduler.LRScheduler.step(slow)
+        assert _step_state(fast) == _step_state(slow)
+        assert [g["lr"] for g in fast_opt.param_groups] == [g["lr"] for g in slow_opt.param_groups]
+    assert fast.get_last_lr() == slow.get_last_lr()
+    assert fast.state_dict() == slow.state_dict()
+    assert fast.last_epoch == adapter.CHUNK + 3 and fast.get_last_lr()[0] == schedule(adapter.CHUNK + 3)
+
+
 def test_compiled_step_is_not_recompiled():
     """A torch.compile'd optimizer step with a tensor lr compiles once for all steps."""
     compiles = []
