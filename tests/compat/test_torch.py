@@ -240,9 +240,8 @@ def test_parity_stepped(name: str) -> None:
     native = applied(opt, sched, n)
     atol = PAST_T_MAX_DRIFT if name == "CosineAnnealingLR_past_T_max" else 8 * EPS64
     assert_close(ours.values(np.arange(n)), native, rel=RECURSIVE_DRIFT, atol=atol, what=name)
-    if name != "CosineAnnealingLR_past_T_max":  # from_torch cannot know the horizon
-        opt2 = optimizer()
-        assert from_torch(make(opt2)) == ours
+    opt2 = optimizer()
+    assert from_torch(make(opt2)) == ours
 
 
 def test_cosine_annealing_drift_is_bounded_and_reported() -> None:
@@ -269,9 +268,17 @@ def test_one_cycle_one_step_past_total_is_held() -> None:
         sched.step()
 
 
-def test_cosine_annealing_without_horizon_holds_eta_min() -> None:
-    s = T.CosineAnnealingLR(0.1, T_max=100, eta_min=1e-3)
-    assert s(100) == s(150) == 1e-3
+def test_cosine_annealing_climbs_back_past_T_max_as_torch_does() -> None:
+    """Twice the horizon and more, through from_torch too (torch's recursion drifts by rounding)."""
+    opt = optimizer()
+    native = applied(opt, L.CosineAnnealingLR(opt, T_max=100, eta_min=1e-3), 450)
+    for ours in (
+        T.CosineAnnealingLR(0.1, T_max=100, eta_min=1e-3),
+        from_torch(L.CosineAnnealingLR(optimizer(), T_max=100, eta_min=1e-3)),
+    ):
+        assert ours(100) == 1e-3 and math.isclose(ours(200), 0.1)
+        assert_close(ours.values(np.arange(450)), native, rel=RECURSIVE_DRIFT, atol=PAST_T_MAX_DRIFT)
+    assert lrcore.cosine(start=0.1, end=1e-3, steps=100)(150) == 1e-3  # a plain cosine holds
 
 
 def test_param_groups() -> None:

@@ -44,7 +44,7 @@ from ..catalog import (
     Polynomial,
     Step,
 )
-from ..combinators import Join, Scale
+from ..combinators import AfterHorizon, Join, Scale
 from . import integer, native_errors, number
 
 
@@ -125,23 +125,18 @@ def PolynomialLR(base_lr: float, total_iters: int = 5, power: float = 1.0) -> Sc
 def CosineAnnealingLR(
     base_lr: float, T_max: int, eta_min: float = 0.0, horizon: int | None = None
 ) -> Schedule:
-    """``eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`` up to ``T_max``.
+    """``eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`` at every step.
 
     torch keeps going past ``T_max``: the lr climbs back to ``base_lr`` at ``2 * T_max`` and
-    oscillates. lrcore holds ``eta_min`` past ``T_max``; pass ``horizon`` (the number of steps
-    you train) to reproduce the oscillation up to that step. torch's recursive update drifts
-    from this closed form by rounding only (measured <= 1.5e-14 of ``base_lr`` over 10,000
-    steps; 2.6e-12 past ``T_max``).
+    oscillates; so does this port (``after_horizon(cosine, policy="continue")``). ``horizon``
+    is accepted for older code and no longer needed. torch's recursive update drifts from this
+    closed form by rounding only (measured <= 1.5e-14 of ``base_lr`` over 10,000 steps;
+    2.6e-12 past ``T_max``).
     """
     T_max = integer("CosineAnnealingLR", "T_max", T_max, minimum=1)
-    down = Cosine(start=base_lr, end=eta_min, steps=T_max)
-    if horizon is None or horizon <= T_max:
-        return down
-    up = Cosine(start=eta_min, end=base_lr, steps=T_max)
-    pieces = [down]
-    while len(pieces) * T_max < horizon:
-        pieces.append(up if len(pieces) % 2 else down)
-    return Join(pieces, [T_max * i for i in range(1, len(pieces))])
+    if horizon is not None:
+        integer("CosineAnnealingLR", "horizon", horizon, minimum=0)
+    return AfterHorizon(Cosine(start=base_lr, end=eta_min, steps=T_max), policy="continue")
 
 
 @native_errors("SequentialLR")

@@ -7,13 +7,14 @@ native ones, and :func:`get_scheduler` takes the ``SchedulerType`` names.
 
 >>> import lrcore.compat.transformers as H
 >>> H.get_scheduler("cosine", base_lr=1e-3, num_warmup_steps=100, num_training_steps=1000)
-lrcore.warmup(schedule=lrcore.cosine(start=0.001, end=0.0, steps=900), steps=100)
+lrcore.warmup(schedule=lrcore.after_horizon(schedule=lrcore.cosine(start=0.001, end=0.0, steps=900), policy='continue'), steps=100)
 
-Where transformers' curve is not a catalog shape (a ``num_cycles`` that does not fit a whole
-number of steps per half wave, ``cosine_warmup_with_min_lr`` without warmup, a ``1-sqrt``
-warmup), the lambda below is tabulated over ``num_training_steps`` (``table``: exact on those
-steps). Past ``num_training_steps`` lrcore holds the final value, while transformers' cosine
-lambdas keep following the cosine back up.
+transformers' cosine lambdas keep following the cosine back up past ``num_training_steps``;
+the ported cosines do too (``after_horizon(..., policy="continue")``), so they equal the native
+at every step. Where transformers' curve is not a catalog shape (a ``num_cycles`` that does not
+fit a whole number of steps per half wave, ``cosine_warmup_with_min_lr`` without warmup, a
+``1-sqrt`` warmup), the lambda is tabulated over ``num_training_steps`` (``table``: exact on
+those steps) and holds its final value after them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .._errors import ConfigError
 from .._plateau import Plateau
 from .._schedule import Schedule
 from ..catalog import Constant, Cosine, CosineRestarts, InverseSqrt, Linear, Polynomial, WarmupStableDecay
-from ..combinators import Join, Warmup
+from ..combinators import AfterHorizon, Join, Warmup
 from . import integer, native_errors, number, tabulate
 
 SCHEDULER_TYPES = (
@@ -50,26 +51,16 @@ def _warmup(schedule: Schedule, num_warmup_steps: int) -> Schedule:
 
 
 def _wave(where: str, peak: float, low: float, length: int, num_cycles: float) -> Schedule | None:
-    """``low + (peak - low) * 0.5 * (1 + cos(2 pi num_cycles p))`` for ``p = t / length`` over
-    ``[0, length]``, as alternating cosine halves when each half wave is a whole number of
-    steps; None otherwise."""
+    """``low + (peak - low) * 0.5 * (1 + cos(2 pi num_cycles p))`` for ``p = t / length``, at
+    every step (transformers keeps the formula going past ``num_training_steps``): a cosine
+    half wave mirrored back and forth when each half wave is a whole number of steps; None
+    otherwise."""
     half = length / (2.0 * num_cycles) if num_cycles > 0 else 0.0
     if num_cycles == 0.0:
         return Constant(value=peak)
     if not half.is_integer() or half < 1:
         return None
-    half_steps = int(half)
-    pieces: list[Schedule] = []
-    while len(pieces) * half_steps < length:
-        down = len(pieces) % 2 == 0
-        pieces.append(
-            Cosine(start=peak, end=low, steps=half_steps)
-            if down
-            else Cosine(start=low, end=peak, steps=half_steps)
-        )
-    if len(pieces) == 1:
-        return pieces[0]
-    return Join(pieces, [half_steps * i for i in range(1, len(pieces))])
+    return AfterHorizon(Cosine(start=peak, end=low, steps=int(half)), policy="continue")
 
 
 def _decay_steps(num_warmup_steps: int, num_training_steps: int) -> int:
