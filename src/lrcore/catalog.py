@@ -615,6 +615,29 @@ class WarmupStableDecay(Schedule):
     def breakpoints(self) -> list[int]:
         return [self.warmup, self.total - self.decay, self.total]
 
+    def cooldown_from(self, step: int, decay: int | None = None) -> WarmupStableDecay:
+        """The same run branching into its decay at ``step`` (where a checkpoint resumes,
+        the WSD practice): warmup and peak unchanged, the decay (``decay`` steps, by default
+        this schedule's) starting at ``step``, so ``total = step + decay``. Equal to this
+        schedule before ``step``; ``step`` must lie in the stable phase.
+
+        >>> s = lrcore.warmup_stable_decay(peak=1.0, warmup=10, decay=20, total=1000)
+        >>> c = s.cooldown_from(500)
+        >>> c.total, c(499), c(510)
+        (520, 1.0, 0.5)
+        """
+        at = Count().coerce(step, "step")
+        length = self.decay if decay is None else Count().coerce(decay, "decay")
+        if not self.warmup <= at <= self.total - self.decay:
+            raise ConfigError(
+                "step",
+                f"a step in the stable phase [{self.warmup}, {self.total - self.decay}]",
+                at,
+            )
+        config = {**self.to_config(), "decay": length, "total": at + length}
+        config.pop("type")
+        return WarmupStableDecay(**config)
+
 
 class Tanh(Schedule):
     """timm TanhLRScheduler:

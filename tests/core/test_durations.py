@@ -225,3 +225,20 @@ def test_after_horizon_needs_a_horizon() -> None:
     assert info.value.path == "horizon"
     s = lrcore.after_horizon(lrcore.cyclic(low=0.1, high=1.0, up=3), policy="hold", horizon=5)
     assert s(100) == s(5)
+
+
+# -- changing the plan ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["linear", "cosine", "1-sqrt"])
+def test_a_wsd_run_branches_into_its_cooldown_where_it_resumes(shape: str) -> None:
+    s = lrcore.warmup_stable_decay(peak=0.1, warmup=100, decay=300, total=10_000, end=1e-4, decay_shape=shape)
+    c = s.cooldown_from(4_000, decay=500)
+    assert c.total == 4_500 and c.decay == 500 and c.warmup == 100 and c.decay_shape == shape
+    before = np.arange(4_000)
+    assert np.array_equal(c.values(before), s.values(before))  # the run so far is unchanged
+    assert c(4_000) == 0.1 and c(4_500) == 1e-4 and c(9_999) == 1e-4
+    assert c(4_250) < 0.1
+    with pytest.raises(ConfigError, match="stable phase") as info:
+        s.cooldown_from(9_800)
+    assert info.value.path == "step"
