@@ -52,6 +52,9 @@ def torch(session: nox.Session) -> None:
     """The torch adapter, and torch-side parity tests (transformers' schedulers included)."""
     install(session, "torch,test")
     session.install(*CONSTRAINTS, "transformers")
+    # timm.scheduler needs only torch; timm's torchvision dependency does not load against the
+    # CPU torch build, and timm's top-level import needs it (the test loads timm.scheduler alone).
+    session.install(*CONSTRAINTS, "--no-deps", "timm")
     env = {"LRCORE_TEST_BACKENDS": "torch,transformers", **QUIET_TF}
     session.run(*PYTEST, "-m", "torch", *session.posargs, env=env)
 

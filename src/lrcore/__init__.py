@@ -37,7 +37,7 @@ globals().update({cls.__name__: cls for cls in TYPES.values()})
 # The schedule types, catalog then combinators (the plateau is no schedule).
 CATALOG = tuple(REGISTRY)
 
-_LAZY = {"from_torch": "porting", "from_keras": "porting", "from_function": "porting"}
+_LAZY = {"from_torch": "porting", "from_keras": "porting", "from_function": "porting", "from_timm": "porting"}
 
 
 def __getattr__(name: str) -> Any:

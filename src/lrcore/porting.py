@@ -22,6 +22,7 @@ from ._params import Rate
 from ._plateau import Plateau
 from ._schedule import Schedule, as_schedule
 from .catalog import Constant, Table
+from .combinators import Scale
 from .compat import integer, number
 from .compat import keras as _keras
 from .compat import torch as _torch
@@ -249,6 +250,80 @@ def _plateau(s: Any, i: int) -> Plateau:
     )
 
 
+# -- timm --------------------------------------------------------------------------------
+
+_TIMM_FIELDS = {
+    "CosineLRScheduler": ("t_initial", "lr_min", "cycle_mul", "cycle_decay", "cycle_limit", "k_decay"),
+    "PolyLRScheduler": ("t_initial", "power", "lr_min", "cycle_mul", "cycle_decay", "cycle_limit", "k_decay"),
+    "TanhLRScheduler": ("t_initial", "lb", "ub", "lr_min", "cycle_mul", "cycle_decay", "cycle_limit"),
+    "StepLRScheduler": ("decay_t", "decay_rate"),
+    "MultiStepLRScheduler": ("decay_t", "decay_rate"),
+}
+
+
+def from_timm(scheduler: Any, *, group: int | None = None) -> Schedule | Plateau:
+    """The lrcore schedule of a constructed ``timm.scheduler`` scheduler (no timm import).
+
+    The value at ``t`` is the lr ``scheduler.step(t)`` (or ``step_update(t)``) sets; a param
+    group's ``lr_scale`` (layer-wise decay) scales its curve. When param groups follow
+    different curves, pass ``group``. Noise (``noise_range_t``) is refused.
+    """
+    kind = type(scheduler).__name__
+    if not type(scheduler).__module__.startswith("timm.scheduler") or (
+        kind not in _TIMM_FIELDS and kind != "PlateauLRScheduler"
+    ):
+        raise TypeError(
+            f"from_timm expects a timm.scheduler scheduler ({', '.join([*_TIMM_FIELDS, 'PlateauLRScheduler'])}), "
+            f"got {type(scheduler).__qualname__}"
+        )
+    count = len(scheduler.optimizer.param_groups)
+    if group is not None:
+        if not 0 <= group < count:
+            raise ConfigError("group", f"a param group index in [0, {count})", group)
+        return _from_timm(scheduler, kind, group)
+    ported = [_from_timm(scheduler, kind, i) for i in range(count)]
+    if any(p != ported[0] for p in ported[1:]):
+        raise ConfigError(
+            "group",
+            "a param group index: the groups follow different curves (port each with from_timm(scheduler, group=i))",
+            None,
+        )
+    return ported[0]
+
+
+def _from_timm(s: Any, kind: str, i: int) -> Schedule | Plateau:
+    from .compat import timm as _timm
+
+    param_group = s.optimizer.param_groups[i]
+    scale = float(param_group.get("lr_scale", 1.0))
+    base = float(s.base_values[i])
+    if kind == "PlateauLRScheduler":
+        inner = s.lr_scheduler
+        return _timm.PlateauLRScheduler(
+            base * scale,
+            decay_rate=inner.factor,
+            patience_t=inner.patience,
+            threshold=inner.threshold,
+            cooldown_t=inner.cooldown,
+            warmup_t=s.warmup_t,
+            warmup_lr_init=s.warmup_lr_init,
+            lr_min=float(inner.min_lrs[i]),
+            mode=inner.mode,
+            noise_range_t=s.noise_range_t,
+        )
+    fields = {name: getattr(s, name) for name in _TIMM_FIELDS[kind]}
+    build: Callable[..., Schedule] = getattr(_timm, kind)
+    schedule = build(
+        base,
+        **fields,
+        warmup_t=s.warmup_t,
+        warmup_lr_init=s.warmup_lr_init,
+        warmup_prefix=s.warmup_prefix,
+        noise_range_t=s.noise_range_t,
+    )
+    return schedule if scale == 1.0 else Scale(schedule, factor=scale)
+
+
 # -- Keras -------------------------------------------------------------------------------
 
 _KERAS: dict[str, Callable[..., Schedule]] = {
@@ -318,4 +393,4 @@ def _keras_class(config: Mapping[str, Any]) -> str:
     )
 
 
-__all__ = ["from_function", "from_keras", "from_torch"]
+__all__ = ["from_function", "from_keras", "from_timm", "from_torch"]
