@@ -1,5 +1,7 @@
 """The ``lrcore`` command: look at a schedule, plot it, export it, and check that every
-framework applies the same learning rates.
+framework applies the same learning rates. It parses argv and prints; the work is in
+:mod:`lrcore.config_args` (CONFIG and ``--set``), :mod:`lrcore.compare`, :mod:`lrcore.plot`
+and :mod:`lrcore.backends`.
 
     lrcore compare                              # the bundled warmup-cosine, every installed framework
     lrcore show warmup-cosine                   # description, key values, a text plot
@@ -8,18 +10,17 @@ framework applies the same learning rates.
 
 CONFIG is a .json/.yaml/.yml/.toml file, a bundled example name (``lrcore examples``),
 inline JSON, or built from ``--set key=value`` pairs (applied on top of CONFIG when both
-are given). Exit codes: 0 success, 1 a backend broke its bound or failed, 2 a bad config
-or usage, 3 a backend named with ``--backends`` is not installed.
+are given); without any, every command uses the bundled ``warmup-cosine``. The exit
+codes are :data:`EXIT_CODES`.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
-import os
 import shutil
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -27,150 +28,42 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
-from ._base import Schedule
 from ._errors import ConfigError
-from .config import from_config, load
+from .config_args import (
+    DEFAULT_EXAMPLE,
+    EXAMPLES,
+    EXAMPLES_DIR,
+    UsageError,
+    default_steps,
+    example_path,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from .compare import BackendResult, Report
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING = 0, 1, 2, 3
-EXAMPLES_DIR = Path(__file__).with_name("examples")
-DEFAULT_EXAMPLE = "warmup-cosine"
-EXAMPLES = {
-    "warmup-cosine": "LLM-style: linear warmup to 3e-4 over 1,000 steps, cosine to 3e-5 at step 10,000",
-    "warmup-stable-decay": "WSD: warmup to 3e-4, hold, 1-sqrt decay to 0 over the last 4,000 of 20,000 steps",
-    "one-cycle": "torch OneCycleLR(max_lr=0.01, total_steps=5000)",
-    "keras-exponential-decay": "Keras ExponentialDecay(0.1, decay_steps=100000, decay_rate=0.96, staircase=True)",
-    "step-decay-per-epoch": "Keras LearningRateScheduler 0.01 * 0.1 ** (epoch // 5), epochs of 100 updates",
+__all__ = ["EXAMPLES", "EXAMPLES_DIR", "EXIT_CODES", "UsageError", "build_parser", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING, EXIT_NOTHING = 0, 1, 2, 3, 4
+EXIT_CODES = {
+    EXIT_OK: "success (compare: every backend that ran kept its bound)",
+    EXIT_FAILED: "a backend broke its bound or its runner failed; a plot that was asked for could not be written",
+    EXIT_USAGE: "a bad config or option",
+    EXIT_MISSING: "a backend named with --backends is not installed",
+    EXIT_NOTHING: "nothing was compared: no framework of the chosen backends is installed",
 }
 COMPARE_DEFAULT_CAP = 10_000  # default --steps of compare when a schedule never settles
 
 
-class UsageError(Exception):
-    """A command-line mistake: reported as ``error: ...`` with exit code 2."""
-
-
-# -- configs ---------------------------------------------------------------------------------
-
-
-def example_path(name: str) -> Path | None:
-    """The bundled example file called ``name`` (``one_cycle`` finds ``one-cycle``)."""
-    stem = name.strip().replace("_", "-")
-    for file in sorted(EXAMPLES_DIR.glob(f"{stem}.*")):
-        if file.suffix in (".json", ".yaml", ".yml", ".toml"):
-            return file
-    return None
-
-
-def resolve(
-    config: str | None, sets: list[str] | None = None, *, default: str | None = None
-) -> tuple[Schedule, str]:
-    """The schedule a CONFIG argument and ``--set`` pairs describe, and a short label.
-
-    Raises :class:`ConfigError` for a bad config and :class:`UsageError` for an argument
-    that names nothing."""
-    sets = sets or []
-    if config is None and not sets:
-        if default is None:
-            raise UsageError(
-                "no CONFIG given: name a file, an example ("
-                + ", ".join(EXAMPLES)
-                + "), inline JSON, or use --set key=value"
-            )
-        config = default
-    schedule, label = (None, "--set") if config is None else _load_one(config)
-    if not sets:
-        assert schedule is not None
-        return schedule, label
-    mapping: dict[str, Any] = schedule.to_config() if schedule is not None else {}
-    for item in sets:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set steps=1000")
-        _assign(mapping, key.strip(), _parse_value(text))
-    return from_config(mapping), label
-
-
-def _load_one(config: str) -> tuple[Schedule, str]:
-    text = config.strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise ConfigError(
-                "", "valid inline JSON", text if len(text) < 60 else text[:57] + "...", hint=str(error)
-            ) from None
-        if not isinstance(data, dict):
-            raise ConfigError("", "a JSON object with a 'type'", data)
-        return from_config(data), "inline JSON"
-    path = Path(config)
-    if path.is_file():
-        return load(path), str(path)
-    found = example_path(config) if os.sep not in config and "/" not in config else None
-    if found is not None:
-        return load(found), found.stem
-    if path.suffix.lower() in (".json", ".yaml", ".yml", ".toml") or os.sep in config or "/" in config:
-        raise UsageError(f"CONFIG: no such file: {config}")
-    close = difflib.get_close_matches(config.replace("_", "-"), list(EXAMPLES), n=1, cutoff=0.5)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    raise UsageError(
-        f"CONFIG: {config!r} is not a file, a bundled example or inline JSON ({hint}examples: "
-        + ", ".join(EXAMPLES)
-        + ")"
-    )
-
-
-def _parse_value(text: str) -> Any:
-    """JSON when it parses (numbers, true/false, lists, objects), else the plain string."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _assign(mapping: dict[str, Any], dotted: str, value: Any) -> None:
-    """``mapping[a][b][c] = value`` for ``a.b.c``; a number indexes a list
-    (``schedules.1.steps``); missing mappings are created."""
-    keys = dotted.split(".")
-    node: Any = mapping
-    for depth, key in enumerate(keys):
-        last = depth == len(keys) - 1
-        where = ".".join(keys[: depth + 1])
-        if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
-                raise UsageError(f"--set {dotted}: {where!r} is not an index of a list of {len(node)}")
-            if last:
-                node[int(key)] = value
-            else:
-                node = node[int(key)]
-        elif isinstance(node, dict):
-            if last:
-                node[key] = value
-            else:
-                node = node.setdefault(key, {})
-        else:
-            raise UsageError(f"--set {dotted}: {'.'.join(keys[:depth])!r} is a value, not a mapping")
-
-
-def default_steps(schedule: Schedule) -> int:
-    """How many steps to show when ``--steps`` is not given: a little past the horizon,
-    past the last breakpoint, or (for a schedule that never settles) the first round
-    number of steps by which the learning rate has changed by half."""
-    horizon = schedule.horizon
-    if horizon:
-        return horizon + max(10, horizon // 20)
-    points = [b for b in schedule.breakpoints() if b > 0]
-    if points:
-        return max(points) * 5 // 4 + 1
-    first = schedule(0)
-    for exponent in range(2, 8):
-        for mantissa in (1, 2, 5):
-            steps = int(mantissa * 10**exponent)
-            value = schedule(steps - 1)
-            if abs(value - first) >= 0.5 * first if first > 0 else value != first:
-                return steps
-    return 1000
+def _schedule(args: argparse.Namespace) -> Any:
+    """The schedule of CONFIG and ``--set`` (the bundled default, said on stderr, without)."""
+    if args.config is None and not args.set:
+        print(
+            f"lrcore {args.command}: no CONFIG given, using the bundled example {DEFAULT_EXAMPLE!r} "
+            f"(see: lrcore show {DEFAULT_EXAMPLE})",
+            file=sys.stderr,
+        )
+    return resolve(args.config, args.set)[0]
 
 
 # -- show --------------------------------------------------------------------------------------
@@ -181,7 +74,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     from .plot import text_plot
 
-    schedule, _ = resolve(args.config, args.set)
+    schedule = _schedule(args)
     steps = args.steps or default_steps(schedule)
     values = schedule.values(np.arange(steps, dtype=np.int64))
     peak = int(np.argmax(values))
@@ -230,9 +123,9 @@ def _can_encode(stream: TextIO, text: str) -> bool:
 def cmd_plot(args: argparse.Namespace) -> int:
     from .plot import plot_schedule
 
-    schedule, _ = resolve(args.config, args.set)
+    schedule = _schedule(args)
     steps = args.steps or default_steps(schedule)
-    out = plot_schedule(schedule, steps, args.output, log=args.log)
+    out = plot_schedule(schedule, steps, _image(args.output), log=args.log)
     print(f"wrote {out} ({steps:,} steps)")
     return EXIT_OK
 
@@ -243,7 +136,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import numpy as np
 
-    schedule, _ = resolve(args.config, args.set)
+    schedule = _schedule(args)
     steps = args.steps or default_steps(schedule)
     fmt = args.format or ("json" if args.output and args.output.lower().endswith(".json") else "csv")
     values = schedule.values(np.arange(steps, dtype=np.int64)).tolist()
@@ -265,15 +158,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import BACKENDS, compare, resolve_backends
+    from .backends import BACKENDS, resolve_backends
+    from .compare import compare
 
-    if args.config is None and not args.set:
-        print(
-            f"lrcore compare: no CONFIG given, using the bundled example {DEFAULT_EXAMPLE!r} "
-            f"(see: lrcore show {DEFAULT_EXAMPLE})",
-            file=sys.stderr,
-        )
-    schedule, _ = resolve(args.config, args.set, default=DEFAULT_EXAMPLE)
+    schedule = _schedule(args)
     try:
         backends = resolve_backends(args.backends)
     except ValueError as error:
@@ -283,6 +171,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         steps = default_steps(schedule)
         if schedule.horizon is None:
             steps = min(steps, COMPARE_DEFAULT_CAP)
+    if args.output and not args.no_plot:
+        _image(args.output)  # a bad file name is better said before minutes of training
     table_stream = sys.stderr if args.json == "-" else sys.stdout
     jobs = max(1, min(args.jobs, len(backends)))
     print(
@@ -301,6 +191,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
             jobs=jobs,
             timeout=args.timeout,
         )
+    except ConfigError:
+        raise
+    except ValueError as error:  # arguments that contradict the schedule (a per_epoch nested twice)
+        raise UsageError(f"--steps-per-epoch {args.steps_per_epoch}: {error}") from None
     finally:
         progress.close()
     print(file=sys.stderr)
@@ -309,7 +203,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     status = EXIT_FAILED if report.failures else EXIT_OK
     missing = report.missing
     if missing:
-        hints = sorted({BACKENDS[name].install_hint for name in missing})
+        hints = sorted({BACKENDS[name].install_hint for name in missing if name in BACKENDS})
         if args.backends is not None:
             print(
                 f"\nerror: requested backend{'s' * (len(missing) > 1)} not installed: {', '.join(missing)} "
@@ -319,15 +213,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
             status = status or EXIT_MISSING
         else:
             print(f"\nskipped (not installed): {', '.join(missing)} ({'; '.join(hints)})", file=table_stream)
-        if len(missing) == len(report.results):
-            print(
-                "nothing was compared: no framework installed (pip install 'lrcore[all]')", file=table_stream
-            )
+    if not report.compared:
+        # a gate that checked nothing must not pass
+        print(
+            "error: nothing was compared: no framework of the chosen backends is installed "
+            "(pip install 'lrcore[all]')",
+            file=sys.stderr,
+        )
+        status = EXIT_NOTHING
     ran = [r for r in report if r.applied is not None]
     if not args.no_plot and ran:
         status = _compare_plot(report, args) or status
     if args.json:
-        text = json.dumps(report.to_json(), indent=2) + "\n"
+        text = report.to_json() + "\n"
         if args.json == "-":
             sys.stdout.write(text)
         else:
@@ -343,12 +241,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return status
 
 
+def _image(path: str) -> Path:
+    from .plot import image_path
+
+    try:
+        return image_path(path)
+    except ValueError as error:
+        raise UsageError(f"-o {error}") from None
+
+
 def _compare_plot(report: Report, args: argparse.Namespace) -> int:
     from .plot import MissingMatplotlib, plot_compare
 
     stream = sys.stderr if args.json == "-" else sys.stdout
     try:
-        out = plot_compare(report, args.output or "lrcore-compare.png", log=args.log)
+        out = plot_compare(report, _image(args.output or "lrcore-compare.png"), log=args.log)
     except MissingMatplotlib as error:
         if args.output:  # a plot was asked for by name: not having it is a failure
             print(f"error: {error}", file=sys.stderr)
@@ -457,12 +364,23 @@ def _positive(text: str) -> int:
     return value
 
 
-def _add_config(parser: argparse.ArgumentParser, *, optional: bool = True) -> None:
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "config",
         nargs="?",
         metavar="CONFIG",
-        help="a .json/.yaml/.yml/.toml file, an example name (lrcore examples) or inline JSON",
+        help="a .json/.yaml/.yml/.toml file, an example name (lrcore examples) or inline JSON "
+        f"(default: {DEFAULT_EXAMPLE})",
     )
     parser.add_argument(
         "--set",
@@ -474,11 +392,21 @@ def _add_config(parser: argparse.ArgumentParser, *, optional: bool = True) -> No
     )
 
 
+def _exit_codes() -> str:
+    return "exit status:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .backends import describe, groups
+    from .plot import IMAGE_FORMATS
+
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="lrcore",
         description="One learning-rate schedule, the same numbers in PyTorch, JAX/optax and Keras.",
-        epilog="Start with: lrcore compare   (the bundled warmup-cosine in every installed framework)",
+        epilog="Start with: lrcore compare   (the bundled warmup-cosine in every installed framework)\n\n"
+        + _exit_codes(),
+        formatter_class=raw,
     )
     parser.add_argument("--version", action="version", version=f"lrcore {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -488,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--steps", type=_positive, help="steps to look at (default: a little past the horizon)")
     show.set_defaults(func=cmd_show)
 
+    images = ", ".join(f".{f}" for f in IMAGE_FORMATS)
     plot = sub.add_parser("plot", help="plot a schedule with matplotlib (pip install 'lrcore[plot]')")
     _add_config(plot)
     plot.add_argument("--steps", type=_positive, help="steps to plot (default: a little past the horizon)")
@@ -496,18 +425,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         default="lrcore-plot.png",
         metavar="FILE",
-        help="image file, .png or .svg (default: lrcore-plot.png)",
+        help=f"image file; its suffix picks the format: {images} (default: lrcore-plot.png)",
     )
     plot.add_argument("--log", action="store_true", help="logarithmic learning-rate axis")
     plot.set_defaults(func=cmd_plot)
 
+    table = "\n".join("  " + line for line in describe())
     comp = sub.add_parser(
         "compare",
         help="run the schedule in each framework and compare the applied learning rates",
-        description="Train a tiny model with the schedule in each framework (one process per backend) "
-        "and compare the learning rate every update applied with lrcore's float64 reference. "
-        "Bounds: torch bit-exact; keras-tensorflow, keras-torch, optax-x64 equal in float32; "
-        "optax, keras-jax within 4 float32 ulps.",
+        description=textwrap.fill(
+            "Train a tiny model with the schedule in each framework (one process per backend) "
+            "and compare the learning rate every update applied with lrcore's float64 reference.",
+            79,
+        )
+        + "\n\nbackends (name, evaluation, bound, extra):\n"
+        + table
+        + "\n"
+        "(float32-only backends allow more ulps for powered shapes: lrcore.precision.float32_bound)",
+        epilog=_exit_codes(),
+        formatter_class=raw,
     )
     _add_config(comp)
     comp.add_argument(
@@ -515,11 +452,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         help="updates to run (default: a little past the horizon; 10,500 for the default example)",
     )
+    named = ", ".join(f"'{g}' ({', '.join(m)})" if g != "all" else "'all'" for g, m in groups().items())
     comp.add_argument(
         "--backends",
         metavar="LIST",
-        help="comma-separated, from: torch, optax, optax-x64, keras-tensorflow, keras-jax, "
-        "keras-torch, or 'all' (default: all but optax-x64; missing ones are skipped)",
+        help="comma-separated backend names (above) or groups: "
+        + named
+        + "; default: those not marked 'on request' (missing ones are skipped)",
     )
     comp.add_argument(
         "--steps-per-epoch",
@@ -529,17 +468,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("--json", metavar="FILE", help="write the report as JSON ('-' for stdout)")
     comp.add_argument(
-        "-o", "--output", metavar="FILE", help="overlay plot file (default: lrcore-compare.png)"
+        "-o", "--output", metavar="FILE", help=f"overlay plot file, {images} (default: lrcore-compare.png)"
     )
     comp.add_argument("--no-plot", action="store_true", help="do not write the overlay plot")
     comp.add_argument("--log", action="store_true", help="logarithmic learning-rate axis in the plot")
     comp.add_argument("--jobs", type=_positive, default=2, help="backends run at once (default: 2)")
     comp.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=900.0,
         metavar="SECONDS",
-        help="time limit per backend (default: 900)",
+        help="time limit per backend, > 0 (default: 900)",
     )
     comp.set_defaults(func=cmd_compare)
 

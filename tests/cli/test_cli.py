@@ -264,7 +264,6 @@ def test_set_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert lrcore_cmd("show", cwd=tmp_path).returncode == 2
     assert lrcore_cmd(cwd=tmp_path).returncode == 2
     assert lrcore_cmd("show", "one-cycle", "--steps", "0", cwd=tmp_path).returncode == 2
     done = lrcore_cmd("compare", "one-cycle", "--backends", "torch,keras-jx", cwd=tmp_path)
@@ -451,3 +450,131 @@ def test_compare_with_no_framework_found_skips_everything(monkeypatch: pytest.Mo
     assert report.ok and report.missing == list(compare_module.DEFAULT_BACKENDS)
     assert all(r.applied is None and r.seconds is None for r in report)
     assert "lrcore_no_such_framework not installed" in report["torch"].message
+
+
+# -- a newcomer's first hour (issue 19) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["show", "plot", "export"])
+def test_every_command_without_a_config_uses_the_compare_default(command: str, tmp_path: Path) -> None:
+    done = lrcore_cmd(command, "--steps", "1200", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"lrcore {command}: no CONFIG given, using the bundled example 'warmup-cosine'" in done.stderr
+    named = lrcore_cmd(command, "warmup-cosine", "--steps", "1200", cwd=tmp_path)
+    assert named.returncode == 0 and named.stdout == done.stdout
+    if command == "plot":
+        assert (tmp_path / "lrcore-plot.png").read_bytes().startswith(PNG)
+
+
+def test_compare_exits_4_when_nothing_was_compared(tmp_path: Path) -> None:
+    from lrcore.backends import DEFAULT_BACKENDS
+
+    modes = {name: "missing:lrcore_no_such_framework" for name in DEFAULT_BACKENDS}
+    done = lrcore_cmd("compare", "--steps", "100", "--json", "r.json", cwd=tmp_path, modes=modes)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "error: nothing was compared" in done.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["compared"] is False
+    assert not (tmp_path / "lrcore-compare.png").exists()
+    named = lrcore_cmd("compare", "--steps", "100", "--backends", "torch", cwd=tmp_path, modes=modes)
+    assert named.returncode == 4 and "error: nothing was compared" in named.stderr
+    some = lrcore_cmd("compare", "--steps", "100", "--backends", "torch", "--no-plot", cwd=tmp_path)
+    assert some.returncode == 0 and "nothing was compared" not in some.stdout + some.stderr
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "soon"])
+def test_compare_timeout_must_be_positive(seconds: str, tmp_path: Path) -> None:
+    done = lrcore_cmd("compare", "one-cycle", "--timeout", seconds, cwd=tmp_path)
+    assert done.returncode == 2 and "expected a positive number of seconds" in done.stderr
+    assert "running" not in done.stderr
+
+
+def test_yaml_syntax_error_shows_its_line_and_column(tmp_path: Path) -> None:
+    lines = ["type: cosine", "start: 0.1", "end: [0", "steps: 100", "exponent: 1"]
+    (tmp_path / "broken.yaml").write_text("\n".join(lines) + "\n")
+    done = lrcore_cmd("show", "broken.yaml", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (error,) = done.stderr.splitlines()
+    assert "got 'line 4: steps: 100' (line 4, column 6: expected ',' or ']', but got ':')" in error
+    assert "type: cosine" not in error and "exponent" not in error
+
+
+def test_compare_refuses_steps_per_epoch_on_a_per_epoch_schedule(tmp_path: Path) -> None:
+    done = lrcore_cmd("compare", "step-decay-per-epoch", "--steps-per-epoch", "100", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "error: --steps-per-epoch 100: the schedule is already per_epoch(..., steps_per_epoch=100)" in (
+        done.stderr
+    )
+    assert "running" not in done.stderr and not done.stdout
+    inner = '{"type": "step", "start": 0.01, "gamma": 0.1, "step_size": 5}'
+    done = lrcore_cmd(
+        "compare",
+        inner,
+        "--steps-per-epoch",
+        "100",
+        "--steps",
+        "1200",
+        "--backends",
+        "torch",
+        "--no-plot",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_backends_keras_names_the_three_keras_backends(tmp_path: Path) -> None:
+    done = lrcore_cmd(
+        "compare", "one-cycle", "--steps", "50", "--backends", "keras", "--no-plot", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [
+        line.split()[0] for line in done.stdout.splitlines() if line.startswith(("keras-", "torch", "optax"))
+    ]
+    assert rows == ["keras-tensorflow", "keras-jax", "keras-torch"]
+
+
+def test_plot_writes_the_format_its_suffix_names(tmp_path: Path) -> None:
+    done = lrcore_cmd("plot", "one-cycle", "-o", "lr.pdf", cwd=tmp_path)
+    assert done.returncode == 0 and (tmp_path / "lr.pdf").read_bytes().startswith(b"%PDF"), done.stderr
+    for name in ("lr.jpg", "lr"):
+        done = lrcore_cmd("plot", "one-cycle", "-o", name, cwd=tmp_path)
+        assert done.returncode == 2 and "expected an image file ending in .png, .svg, .pdf" in done.stderr
+        assert not (tmp_path / name).exists()
+    done = lrcore_cmd("compare", "one-cycle", "--steps", "50", "-o", "cmp.gif", cwd=tmp_path)
+    assert done.returncode == 2 and "running" not in done.stderr
+
+
+def test_show_prints_no_trailing_spaces(tmp_path: Path) -> None:
+    for config in ("one-cycle", "step-decay-per-epoch", "warmup-stable-decay"):
+        done = lrcore_cmd("show", config, cwd=tmp_path)
+        assert done.returncode == 0
+        assert [line for line in done.stdout.splitlines() if line != line.rstrip()] == []
+
+
+def test_help_shows_the_backends_table_and_the_exit_codes(tmp_path: Path) -> None:
+    from lrcore.backends import BACKENDS, describe
+    from lrcore.cli import EXIT_CODES
+
+    done = lrcore_cmd("compare", "--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for line in describe():
+        assert "  " + line in done.stdout.splitlines()
+    flowing = " ".join(done.stdout.split()).replace("- ", "-")  # argparse wraps at hyphens
+    assert f"'keras' ({', '.join(n for n in BACKENDS if n.startswith('keras-'))})" in flowing
+    top = lrcore_cmd("--help", cwd=tmp_path).stdout
+    for text in (done.stdout, top):
+        for code, meaning in EXIT_CODES.items():
+            assert f"  {code}  {meaning}" in text.splitlines()
+
+
+def test_readme_command_section_lists_every_backend_and_exit_code() -> None:
+    from lrcore.backends import BACKENDS
+    from lrcore.cli import EXIT_CODES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The `lrcore` command") :]
+    section = section[: section.index("\n## ", 5)]
+    for name, backend in BACKENDS.items():
+        (row,) = [line for line in section.splitlines() if line.startswith(f"| `{name}` |")]
+        assert f"| {backend.bound} |" in row and f"`lrcore[{backend.extra}]`" in row, row
+    for code, meaning in EXIT_CODES.items():
+        assert f"| {code} | {meaning} |" in section

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,3 +157,102 @@ def test_import_compare_and_cli_leave_frameworks_out() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_report_to_json_is_json_text_and_to_dict_the_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lrcore.compare import compare
+
+    monkeypatch.setenv("FAKE_RUNNER_MODES", "{}")
+    report = compare(lrcore.linear(start=0.1, end=0.0, steps=10), 12, "torch", runner="tests.cli.fake_runner")
+    text = report.to_json()
+    assert isinstance(text, str) and json.loads(text) == report.to_dict()
+    assert report.to_dict()["backends"]["torch"]["max_ulps"] == 0 and report.to_dict()["compared"] is True
+
+
+def test_backend_bounds_come_from_the_precision_contract() -> None:
+    from lrcore.backends import FLOAT32, FLOAT64, HOST_FLOAT64
+    from lrcore.precision import FLOAT32_ULPS, float32_bound
+
+    powered = lrcore.cosine(start=0.1, end=0.0, steps=100, exponent=3)
+    for backend in BACKENDS.values():
+        expected = {HOST_FLOAT64: None, FLOAT64: 0, FLOAT32: FLOAT32_ULPS}[backend.precision]
+        assert backend.ulps == expected
+        assert backend.ulps_for(powered) == (
+            float32_bound(powered) if backend.precision == FLOAT32 else expected
+        )
+
+
+def test_backend_groups() -> None:
+    assert [b.name for b in resolve_backends("keras")] == ["keras-tensorflow", "keras-jax", "keras-torch"]
+    assert [b.name for b in resolve_backends("keras-jax,keras")] == [
+        "keras-jax",
+        "keras-tensorflow",
+        "keras-torch",
+    ]
+    assert [b.name for b in resolve_backends("optax")] == ["optax"]  # a backend's own name, not a group
+    with pytest.raises(ValueError, match="did you mean 'keras'"):
+        resolve_backends("kera")
+
+
+def test_compare_refuses_bad_arguments_before_running_anything() -> None:
+    from lrcore.compare import compare
+
+    nested = lrcore.per_epoch(lrcore.step(start=0.01, gamma=0.1, step_size=5), steps_per_epoch=100)
+    with pytest.raises(ValueError, match=r"already per_epoch\(\.\.\., steps_per_epoch=100\)"):
+        compare(nested, 1000, "torch", steps_per_epoch=100, runner="lrcore_no_such_runner")
+    for timeout in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="timeout"):
+            compare(nested, 1000, "torch", timeout=timeout, runner="lrcore_no_such_runner")
+    with pytest.raises(lrcore.ConfigError, match="plateau"):
+        compare(lrcore.plateau(0.1), 10, "torch", runner="lrcore_no_such_runner")
+
+
+def test_runner_protocol_round_trip() -> None:
+    from lrcore.compare.protocol import Request, Response
+
+    request = Request({"type": "constant", "value": 0.1}, 5, 2)
+    assert Request.from_json(request.to_json()) == request
+    response = Response([0.1, 0.2], [0.1, 0.2])
+    assert Response.parse("Epoch 1/1 {chatter\n" + response.to_json() + "\n") == response
+    assert Response.parse('{"witness": []}') is None
+
+
+def test_compare_figure_keeps_legends_off_the_data_and_equal_curves_visible(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from lrcore.compare import compare
+    from lrcore.plot import plot_compare
+
+    monkeypatch.setenv("FAKE_RUNNER_MODES", json.dumps({"keras-jax": "ulps:30:2"}))
+    schedule = lrcore.cosine(start=0.1, end=0.0, steps=100)
+    report = compare(schedule, 120, ["torch", "optax", "keras-jax"], runner="tests.cli.fake_runner")
+    figures: list[object] = []
+    close = plt.close
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figure to look at
+    plot_compare(report, tmp_path / "cmp.svg")
+    (figure,) = figures
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    for axes in figure.axes:
+        legend = axes.get_legend()
+        assert legend is not None
+        assert not legend.get_window_extent(renderer).overlaps(axes.get_window_extent(renderer))
+    top, bottom = figure.axes
+    backends = [line for line in top.get_lines() if line.get_label() in report.results]
+    assert len(backends) == 3
+    assert (
+        len({(line.get_linestyle(), line.get_marker(), str(line.get_markevery())) for line in backends}) == 3
+    )
+    bound = report["keras-jax"].ulps
+    assert bool(bound) == (f"bound ±{bound} ulps" in [line.get_label() for line in bottom.get_lines()])
+    close(figure)
+
+
+def test_text_plot_rows_have_no_trailing_spaces() -> None:
+    from lrcore.plot import text_plot
+
+    rows = text_plot([1.0, 1.0, 0.0, 0.0, 0.5, 0.0], width=6, height=3)
+    assert rows and all(row == row.rstrip() for row in rows)
