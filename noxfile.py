@@ -55,7 +55,10 @@ def torch(session: nox.Session) -> None:
     # timm.scheduler needs only torch; timm's torchvision dependency does not load against the
     # CPU torch build, and timm's top-level import needs it (the test loads timm.scheduler alone).
     session.install(*CONSTRAINTS, "--no-deps", "timm")
-    env = {"LRCORE_TEST_BACKENDS": "torch,transformers", **QUIET_TF}
+    # deepspeed.runtime.lr_schedules on the CPU: no compiled ops, only the modules its import needs.
+    session.install(*CONSTRAINTS, "psutil", "hjson", "einops", "msgpack", "pydantic")
+    session.install(*CONSTRAINTS, "--no-deps", "deepspeed", env={"DS_BUILD_OPS": "0"})
+    env = {"LRCORE_TEST_BACKENDS": "torch,transformers,timm,deepspeed", **QUIET_TF}
     session.run(*PYTEST, "-m", "torch", *session.posargs, env=env)
 
 
