@@ -137,6 +137,11 @@ def from_torch(scheduler: Any, *, group: int | None = None, steps: int | None = 
 
 def _from_torch(s: Any, i: int, steps: int | None, L: Any) -> Schedule | Plateau:
     kind = type(s).__name__
+    if kind == "SWALR":
+        from torch.optim.swa_utils import SWALR
+
+        if type(s) is SWALR:
+            return _swalr(s, i)
     if getattr(L, kind, None) is not type(s):
         raise TypeError(
             f"{type(s).__qualname__} is not a torch.optim.lr_scheduler class (a subclass may "
@@ -197,6 +202,23 @@ def _from_torch(s: Any, i: int, steps: int | None, L: Any) -> Schedule | Plateau
     if kind == "ReduceLROnPlateau":
         return _plateau(s, i)
     raise TypeError(f"{kind} is not supported by from_torch")
+
+
+def _swalr(s: Any, i: int) -> Schedule:
+    group = s.optimizer.param_groups[i]
+    swa, epochs = float(group["swa_lr"]), int(s.anneal_epochs)
+    # torch recovers the lr SWALR started from out of the current one at every step; so does this
+    # (exact before the first step, as after construction).
+    step = s._step_count - 1
+    alpha = s.anneal_func(max(0.0, min(1.0, max(step, 1 if epochs == 0 else 0) / max(1, epochs))))
+    if alpha == 1:
+        if epochs == 0:
+            return _torch.SWALR(swa, swa, 0, s._anneal_strategy)
+        raise ConfigError(
+            "SWALR", "a scheduler still annealing (its start lr is gone once it reaches swa_lr)", step
+        )
+    start = (float(group["lr"]) - alpha * swa) / (1 - alpha)
+    return _torch.SWALR(start, swa, epochs, s._anneal_strategy)
 
 
 def _cyclic(s: Any, i: int) -> Schedule:

@@ -86,6 +86,8 @@ def ConstantLR(base_lr: float, factor: float = 1.0 / 3, total_iters: int = 5) ->
     """
     total_iters = integer("ConstantLR", "total_iters", total_iters, minimum=0)
     factor = number("ConstantLR", "factor", factor, minimum=0.0)
+    if factor > 1.0:  # torch: ValueError
+        raise ConfigError("ConstantLR.factor", "a number in [0, 1]", factor)
     if total_iters == 0:
         return Constant(value=base_lr * factor)
     return PiecewiseConstant(boundaries=[total_iters], values=[base_lr * factor, base_lr])
@@ -100,6 +102,12 @@ def LinearLR(
     With ``total_iters=0`` torch stays at ``base_lr * start_factor`` (the recursion never runs).
     """
     total_iters = integer("LinearLR", "total_iters", total_iters, minimum=0)
+    # torch: ValueError outside (0, 1] for start_factor and [0, 1] for end_factor
+    start_factor = number("LinearLR", "start_factor", start_factor, minimum=0.0, open_min=True)
+    end_factor = number("LinearLR", "end_factor", end_factor, minimum=0.0)
+    for name, value in (("start_factor", start_factor), ("end_factor", end_factor)):
+        if value > 1.0:
+            raise ConfigError(f"LinearLR.{name}", "a number <= 1", value)
     if total_iters == 0:
         return Constant(value=base_lr * start_factor)
     return Linear(start=base_lr * start_factor, end=base_lr * end_factor, steps=total_iters)
@@ -143,6 +151,8 @@ def CosineAnnealingLR(
 def SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int]) -> Schedule:
     """Scheduler ``i`` runs from ``milestones[i - 1]``, restarted at its own step 0 (torch
     calls ``_update_lr(0)`` on it there): lrcore's ``join``."""
+    if not schedulers:  # torch: ValueError
+        raise ConfigError("schedulers", "at least one scheduler", list(schedulers))
     if len(milestones) != len(schedulers) - 1:
         raise ConfigError(
             "milestones",
@@ -206,6 +216,8 @@ def CyclicLR(
 @native_errors("CosineAnnealingWarmRestarts")
 def CosineAnnealingWarmRestarts(base_lr: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> Schedule:
     """SGDR: cosine from ``base_lr`` to ``eta_min`` over ``T_0 * T_mult ** i`` steps, restarted."""
+    T_0 = integer("CosineAnnealingWarmRestarts", "T_0", T_0, minimum=1)  # torch: ValueError
+    T_mult = integer("CosineAnnealingWarmRestarts", "T_mult", T_mult, minimum=1)
     return CosineRestarts(start=base_lr, end=eta_min, first_cycle=T_0, cycle_mult=T_mult)
 
 
@@ -233,6 +245,13 @@ def OneCycleLR(
         total_steps = integer("OneCycleLR", "epochs", epochs, minimum=1) * integer(
             "OneCycleLR", "steps_per_epoch", steps_per_epoch, minimum=1
         )
+    total_steps = integer("OneCycleLR", "total_steps", total_steps, minimum=1)  # torch: ValueError
+    # torch accepts pct_start 0 and 1 (a phase of at most one step); lrcore needs both phases.
+    number("OneCycleLR", "pct_start", pct_start, minimum=0.0, open_min=True)
+    if pct_start >= 1.0:
+        raise ConfigError("OneCycleLR.pct_start", "a number in (0, 1)", pct_start)
+    if anneal_strategy not in ("cos", "linear"):  # torch: ValueError
+        raise ConfigError("OneCycleLR.anneal_strategy", "'cos' or 'linear'", anneal_strategy)
     return OneCycle(
         peak=max_lr,
         total=total_steps,
@@ -244,7 +263,29 @@ def OneCycleLR(
     )
 
 
+@native_errors("SWALR")
+def SWALR(base_lr: float, swa_lr: float, anneal_epochs: int = 10, anneal_strategy: str = "cos") -> Schedule:
+    """``torch.optim.swa_utils.SWALR``: from ``base_lr`` (the optimizer's lr when SWALR is
+    built) to ``swa_lr`` over ``anneal_epochs`` calls of ``step()`` (``cos``:
+    ``(1 - cos(pi * t / anneal_epochs)) / 2`` of the way, or ``linear``), then ``swa_lr``.
+
+    torch anneals recursively, un-mixing the previous lr at every step; lrcore evaluates the
+    closed form. ``t`` counts ``step()`` calls (epochs, in the usual SWA loop).
+    """
+    if anneal_strategy not in ("cos", "linear"):  # torch: ValueError
+        raise ConfigError("SWALR.anneal_strategy", "'cos' or 'linear'", anneal_strategy)
+    epochs = integer("SWALR", "anneal_epochs", anneal_epochs, minimum=0)  # torch: ValueError below 0
+    base_lr = number("SWALR", "base_lr", base_lr, minimum=0.0)
+    swa_lr = number("SWALR", "swa_lr", swa_lr, minimum=0.0)
+    if epochs == 0 or base_lr == swa_lr:
+        return Constant(value=swa_lr)
+    if anneal_strategy == "linear":
+        return Linear(start=base_lr, end=swa_lr, steps=epochs)
+    return Cosine(start=base_lr, end=swa_lr, steps=epochs)
+
+
 __all__ = [
+    "SWALR",
     "ChainedScheduler",
     "ConstantLR",
     "CosineAnnealingLR",
