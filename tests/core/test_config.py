@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import lrcore
-from tests.catalog_cases import CASES
+from tests.catalog_cases import CASES, CONFIG_DOMAIN, configs
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -44,88 +43,8 @@ def test_loads_text() -> None:
 
 # -- random valid nested configs ---------------------------------------------------------
 
-rates = st.floats(min_value=1e-6, max_value=1.0)
-steps = st.integers(min_value=1, max_value=10_000)
-
-
-def leaf() -> st.SearchStrategy[lrcore.Schedule]:
-    return st.one_of(
-        st.builds(lrcore.constant, value=rates),
-        st.builds(lrcore.linear, start=rates, end=rates, steps=steps),
-        st.builds(
-            lrcore.cosine,
-            start=rates,
-            end=rates,
-            steps=steps,
-            exponent=st.floats(min_value=0.25, max_value=4.0),
-        ),
-        st.builds(
-            lrcore.polynomial,
-            start=rates,
-            end=rates,
-            steps=steps,
-            power=st.floats(min_value=0.25, max_value=4.0),
-            cycle=st.booleans(),
-        ),
-        st.builds(
-            lrcore.exponential,
-            start=rates,
-            rate=st.floats(min_value=0.01, max_value=1.0),
-            steps=steps,
-            staircase=st.booleans(),
-            begin=st.integers(0, 1000),
-        ),
-        st.builds(lrcore.step, start=rates, gamma=st.floats(min_value=0.01, max_value=1.0), step_size=steps),
-        st.builds(
-            lrcore.inverse_time, start=rates, rate=st.floats(0, 10), steps=steps, staircase=st.booleans()
-        ),
-        st.builds(lrcore.inverse_sqrt, peak=rates, warmup=steps),
-        st.builds(
-            lrcore.cyclic,
-            low=st.just(0.0),
-            high=rates,
-            up=steps,
-            mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
-            gamma=st.floats(min_value=0.9, max_value=1.0),
-        ),
-        st.builds(
-            lrcore.one_cycle,
-            peak=rates,
-            total=st.integers(100, 10_000),
-            three_phase=st.booleans(),
-            anneal=st.sampled_from(["cos", "linear"]),
-        ),
-        st.builds(lrcore.tanh, start=rates, end=rates, steps=steps),
-        st.builds(
-            lrcore.cosine_restarts,
-            start=rates,
-            end=rates,
-            first_cycle=steps,
-            cycle_mult=st.integers(1, 3),
-            peak_decay=st.floats(min_value=0.1, max_value=1.0),
-        ),
-        st.lists(rates, min_size=1, max_size=20).map(lambda v: lrcore.table(values=v)),
-        st.lists(st.integers(1, 10_000), min_size=1, max_size=5, unique=True).map(
-            lambda m: lrcore.multistep(start=0.1, milestones=sorted(m), gamma=0.5)
-        ),
-    )
-
-
-def nested(inner: st.SearchStrategy[lrcore.Schedule]) -> st.SearchStrategy[lrcore.Schedule]:
-    return st.one_of(
-        st.builds(lrcore.warmup, inner, steps=steps, shape=st.sampled_from(["linear", "cosine"])),
-        st.builds(lrcore.scale, inner, factor=st.one_of(rates, inner)),
-        st.builds(lrcore.clip, inner, min=st.just(1e-7)),
-        st.builds(lrcore.per_epoch, inner, steps_per_epoch=steps),
-        st.lists(inner, min_size=2, max_size=4).flatmap(
-            lambda items: st.lists(
-                st.integers(1, 10_000), min_size=len(items) - 1, max_size=len(items) - 1, unique=True
-            ).map(lambda b: lrcore.join(items, boundaries=sorted(b)))
-        ),
-    )
-
-
-schedules = st.recursive(leaf(), nested, max_leaves=6)
+# Every type's strategy comes from the case table, combinators nesting any type.
+schedules = configs(CONFIG_DOMAIN, max_leaves=6).map(lrcore.from_config)
 
 
 @settings(max_examples=150, deadline=None)

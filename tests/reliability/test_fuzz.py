@@ -1,8 +1,9 @@
 """Property tests over random configs of every registered type.
 
-(a) Random valid (nested) configs round-trip through ``to_config`` and JSON, and their
-    values at the interesting steps (0, breakpoints +-1, horizon +-1, huge steps) are
-    finite and >= 0 in float64 and float32.
+(a) Random valid (nested) configs, drawn from each type's strategy in the case table,
+    round-trip through ``to_config`` and JSON, and their values at the interesting steps
+    (0, breakpoints +-1, horizon +-1, huge steps) are finite and >= 0 in float64 and
+    float32.
 (b) Mutated configs (a key dropped or added, a value replaced by a wrong-typed, NaN,
     negative or huge one, a list shuffled) either build a valid schedule or raise
     ``ConfigError`` with a path into the mutated part; never another exception.
@@ -20,6 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrcore
+from tests.catalog_cases import FUZZ_DOMAIN
+from tests.catalog_cases import configs as table_configs
 
 # Deterministic and quick by default; LRCORE_FUZZ_EXAMPLES=5000 runs a longer random hunt.
 HUNT = int(os.environ.get("LRCORE_FUZZ_EXAMPLES", "0"))
@@ -31,225 +34,9 @@ SETTINGS = settings(
 )
 INT64_MAX = (1 << 63) - 1
 
-rates = st.one_of(st.just(0.0), st.floats(min_value=1e-8, max_value=10.0), st.sampled_from([1e-30, 1.0]))
-steps = st.one_of(st.integers(1, 2_000), st.integers(1, 10**7), st.sampled_from([1, 2, 2**31 - 1, 2**40]))
-counts = st.one_of(st.just(0), steps)
-fractions_ = st.floats(min_value=1e-6, max_value=1.0)
-
-
-@st.composite
-def increasing(draw: st.DrawFn, lo: int, min_size: int, max_size: int = 5) -> list[int]:
-    items = draw(st.lists(st.integers(lo, 10**6), min_size=min_size, max_size=max_size, unique=True))
-    return sorted(items)
-
-
-def _exponential(d: st.DrawFn) -> dict[str, Any]:
-    start = d(rates)
-    config: dict[str, Any] = {
-        "type": "exponential",
-        "start": start,
-        "steps": d(steps),
-        "staircase": d(st.booleans()),
-        "begin": d(counts),
-    }
-    if d(st.booleans()):  # growing, with a ceiling
-        config |= {"rate": d(st.floats(1.0, 3.0)), "bound": start + d(rates)}
-    else:
-        config["rate"] = d(st.floats(1e-3, 1.0))
-        if d(st.booleans()):
-            config["bound"] = start * d(fractions_)
-    return config
-
-
-def _one_cycle(d: st.DrawFn) -> dict[str, Any]:
-    total = d(st.integers(20, 10**6))
-    return {
-        "type": "one_cycle",
-        "peak": d(rates),
-        "total": total,
-        "warmup_fraction": d(st.floats(0.1, 0.45)),
-        "anneal": d(st.sampled_from(["cos", "linear"])),
-        "div_factor": d(st.floats(1.0, 1e3)),
-        "final_div_factor": d(st.floats(1.0, 1e5)),
-        "three_phase": d(st.booleans()),
-    }
-
-
-def _wsd(d: st.DrawFn) -> dict[str, Any]:
-    total = d(steps)
-    warmup = d(st.integers(0, total))
-    return {
-        "type": "warmup_stable_decay",
-        "peak": d(rates),
-        "warmup": warmup,
-        "decay": d(st.integers(0, total - warmup)),
-        "total": total,
-        "start": d(rates),
-        "end": d(rates),
-        "decay_shape": d(st.sampled_from(["linear", "cosine", "1-sqrt"])),
-    }
-
-
-def _tanh(d: st.DrawFn) -> dict[str, Any]:
-    lower = d(st.floats(-40.0, 39.0))
-    return {
-        "type": "tanh",
-        "start": d(rates),
-        "end": d(rates),
-        "steps": d(steps),
-        "lower": lower,
-        "upper": d(st.floats(lower + 0.5, 40.0)),
-    }
-
-
-def _cyclic(d: st.DrawFn) -> dict[str, Any]:
-    low = d(rates)
-    config = {
-        "type": "cyclic",
-        "low": low,
-        "high": low + d(rates),
-        "up": d(steps),
-        "mode": d(st.sampled_from(["triangular", "triangular2", "exp_range"])),
-        "gamma": d(st.floats(0.5, 1.0)),
-    }
-    if d(st.booleans()):
-        config["down"] = d(steps)
-    return config
-
-
-def _inverse_sqrt(d: st.DrawFn) -> dict[str, Any]:
-    config = {"type": "inverse_sqrt", "peak": d(rates), "warmup": d(counts)}
-    if config["warmup"] == 0 or d(st.booleans()):
-        config["timescale"] = d(steps)
-    return config
-
-
-def _piecewise_constant(d: st.DrawFn) -> dict[str, Any]:
-    boundaries = d(increasing(1, 0))
-    return {
-        "type": "piecewise_constant",
-        "boundaries": boundaries,
-        "values": d(st.lists(rates, min_size=len(boundaries) + 1, max_size=len(boundaries) + 1)),
-    }
-
-
-def _piecewise_linear(d: st.DrawFn) -> dict[str, Any]:
-    boundaries = d(increasing(0, 1))
-    return {
-        "type": "piecewise_linear",
-        "boundaries": boundaries,
-        "values": d(st.lists(rates, min_size=len(boundaries), max_size=len(boundaries))),
-    }
-
-
-LEAVES: dict[str, Any] = {
-    "constant": lambda d: {"type": "constant", "value": d(rates)},
-    "linear": lambda d: {"type": "linear", "start": d(rates), "end": d(rates), "steps": d(steps)},
-    "polynomial": lambda d: {
-        "type": "polynomial",
-        "start": d(rates),
-        "end": d(rates),
-        "steps": d(steps),
-        "power": d(st.floats(0.1, 5.0)),
-        "cycle": d(st.booleans()),
-    },
-    "cosine": lambda d: {
-        "type": "cosine",
-        "start": d(rates),
-        "end": d(rates),
-        "steps": d(steps),
-        "exponent": d(st.sampled_from([1.0, 2.0, 0.5, 3.7])),
-    },
-    "exponential": _exponential,
-    "step": lambda d: {"type": "step", "start": d(rates), "gamma": d(fractions_), "step_size": d(steps)},
-    "multistep": lambda d: {
-        "type": "multistep",
-        "start": d(rates),
-        "milestones": d(increasing(1, 1)),
-        "gamma": d(st.floats(0.0, 1.0)),
-    },
-    "piecewise_constant": _piecewise_constant,
-    "piecewise_linear": _piecewise_linear,
-    "inverse_time": lambda d: {
-        "type": "inverse_time",
-        "start": d(rates),
-        "rate": d(st.floats(0.0, 100.0)),
-        "steps": d(steps),
-        "staircase": d(st.booleans()),
-    },
-    "inverse_sqrt": _inverse_sqrt,
-    "cosine_restarts": lambda d: {
-        "type": "cosine_restarts",
-        "start": d(rates),
-        "end": d(rates),
-        "first_cycle": d(steps),
-        "cycle_mult": d(st.integers(1, 3)),
-        "peak_decay": d(fractions_),
-    },
-    "cyclic": _cyclic,
-    "one_cycle": _one_cycle,
-    "warmup_stable_decay": _wsd,
-    "tanh": _tanh,
-    "table": lambda d: {"type": "table", "values": d(st.lists(rates, min_size=1, max_size=20))},
-}
-
-
-def _combine(inner: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
-    @st.composite
-    def build(d: st.DrawFn) -> dict[str, Any]:
-        kind = d(st.sampled_from(sorted(COMBINATORS)))
-        return COMBINATORS[kind](d, inner)
-
-    return build()
-
-
-def _join(d: st.DrawFn, inner: Any) -> dict[str, Any]:
-    schedules = d(st.lists(inner, min_size=1, max_size=3))
-    return {
-        "type": "join",
-        "schedules": schedules,
-        "boundaries": d(increasing(1, len(schedules) - 1, len(schedules) - 1)),
-    }
-
-
-def _clip(d: st.DrawFn, inner: Any) -> dict[str, Any]:
-    lo, width = d(rates), d(rates)
-    bounds = d(st.sampled_from([("min",), ("max",), ("min", "max")]))
-    config = {"type": "clip", "schedule": d(inner)}
-    if "min" in bounds:
-        config["min"] = lo
-    if "max" in bounds:
-        config["max"] = lo + width
-    return config
-
-
-COMBINATORS: dict[str, Any] = {
-    "warmup": lambda d, inner: {
-        "type": "warmup",
-        "schedule": d(inner),
-        "steps": d(steps),
-        "start": d(rates),
-        "shape": d(st.sampled_from(["linear", "cosine"])),
-    },
-    "join": _join,
-    "scale": lambda d, inner: {"type": "scale", "schedule": d(inner), "factor": d(st.one_of(rates, inner))},
-    "clip": _clip,
-    "per_epoch": lambda d, inner: {"type": "per_epoch", "schedule": d(inner), "steps_per_epoch": d(steps)},
-}
-
-
-@st.composite
-def leaf(d: st.DrawFn) -> dict[str, Any]:
-    return LEAVES[d(st.sampled_from(sorted(LEAVES)))](d)
-
-
-configs = st.recursive(leaf(), _combine, max_leaves=5)
-
-
-def test_strategies_cover_the_registry() -> None:
-    """A new schedule type must get a strategy here (and so be fuzzed). The metric-driven
-    plateau has no value without its state: tests/core/test_plateau.py fuzzes it."""
-    assert set(LEAVES) | set(COMBINATORS) == set(lrcore.REGISTRY) - {"plateau"}
+# Every type's strategy comes from the case table (tests/catalog_cases.py), drawn over
+# the fuzzer's ranges: zero, tiny and huge values, steps up to 2**40.
+configs = table_configs(FUZZ_DOMAIN, max_leaves=5)
 
 
 def check_steps(schedule: lrcore.Schedule, extra: list[int]) -> list[int]:
