@@ -1,7 +1,8 @@
 """Every catalog schedule at its edge steps: 0, 1, each breakpoint +-1, the horizon +-1,
 2**24 (float32 stops counting exactly), 2**31 - 1 (int32 max) and 2**40.
 
-No NaN, no infinity, no negative value; float32 within 4 ulps of the float64 reference;
+No NaN, no infinity, no negative value; float32 within the schedule's bound
+(``lrcore.precision.float32_bound``) of the float64 reference;
 step-like schedules switch level exactly at their boundary; ``schedule(t)`` is
 ``schedule.values([t])[0]`` bit for bit; bad steps raise ``ConfigError``.
 """
@@ -14,10 +15,8 @@ import numpy as np
 import pytest
 
 import lrcore
+from lrcore.precision import float32_bound, ulps
 from tests.catalog_cases import CASES
-
-FLOAT32_TINY = float(np.finfo(np.float32).tiny)
-MAX_ULPS = 4
 
 
 def edge_steps(schedule: lrcore.Schedule) -> np.ndarray:
@@ -27,13 +26,6 @@ def edge_steps(schedule: lrcore.Schedule) -> np.ndarray:
     if schedule.horizon is not None:
         points |= {schedule.horizon - 1, schedule.horizon, schedule.horizon + 1}
     return np.array(sorted(p for p in points if p >= 0), dtype=np.int64)
-
-
-def float32_ulps(reference: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Distance in float32 bit patterns (both flushed to 0 below the smallest normal)."""
-    a = np.where(np.abs(reference) < FLOAT32_TINY, 0.0, reference).astype(np.float32)
-    b = np.where(np.abs(value) < FLOAT32_TINY, 0.0, value).astype(np.float32)
-    return np.abs(a.view(np.int32).astype(np.int64) - b.view(np.int32).astype(np.int64))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -48,12 +40,12 @@ def test_edges_are_finite_and_non_negative(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_float32_within_4_ulps_at_edges(name: str) -> None:
+def test_float32_within_its_bound_at_edges(name: str) -> None:
     schedule = CASES[name]
     ts = edge_steps(schedule)
-    ulps = float32_ulps(schedule.values(ts), schedule.values(ts, bits=32))
-    far = ulps > MAX_ULPS
-    assert not far.any(), f"{name}: float32 off by {ulps[far].tolist()} ulps at steps {ts[far].tolist()}"
+    distance = ulps(schedule.values(ts), schedule.values(ts, bits=32))
+    far = distance > float32_bound(schedule)
+    assert not far.any(), f"{name}: float32 off by {distance[far].tolist()} ulps at steps {ts[far].tolist()}"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
