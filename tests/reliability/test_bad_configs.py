@@ -1,9 +1,12 @@
 """Invalid configs raise ``lrcore.ConfigError`` naming the offending field, and nothing else.
 
-The file corpus lives in ``bad_configs/`` (regenerate it with ``make_bad_configs.py``);
-``expected.json`` gives each file's field path. The Python-built cases below cover what
-files cannot express: NumPy and other Python types, shared and self-referencing
-structures, very long tables, constructor calls.
+Every schedule type's own invalid configs are generated at test time from the case table
+(``tests/catalog_cases.py``), in every file format that can hold them, so a new type is
+covered without regenerating anything. The checked-in corpus in ``bad_configs/`` is a
+regression corpus (``expected.json`` gives each file's field path; see
+``make_bad_configs.py``). The Python-built cases below cover what files cannot express:
+NumPy and other Python types, shared and self-referencing structures, very long tables,
+constructor calls.
 
 A guard turns a hang into a failure: loading must not recurse forever or expand YAML
 aliases exponentially.
@@ -26,7 +29,8 @@ import numpy as np
 import pytest
 
 import lrcore
-from tests.reliability.make_bad_configs import BASE, MARKER
+from tests.catalog_cases import BASE, TABLE
+from tests.reliability.make_bad_configs import FORMATS, MARKER, WRITERS, Raw, type_cases
 
 CORPUS = Path(__file__).parent / "bad_configs"
 EXPECTED: dict[str, dict[str, str]] = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
@@ -67,7 +71,38 @@ def check_error(
     assert contains in message, f"{contains!r} not in {message!r}"
 
 
-# -- the file corpus ---------------------------------------------------------------------
+# -- every type's invalid configs, from the case table ---------------------------------
+
+TYPE_CASES = {case[0]: case for kind in TABLE for case in type_cases(kind)}
+
+
+@pytest.mark.parametrize("slug", sorted(TYPE_CASES))
+def test_bad_config_of_a_type(tmp_path: Path, slug: str) -> None:
+    """In memory and written in every format that can hold it: the same field is named."""
+    _, config, path, contains, formats = TYPE_CASES[slug]
+    if not isinstance(config, Raw):
+        with pytest.raises(lrcore.ConfigError) as info:
+            lrcore.from_config(config)
+        check_error(info.value, path, contains=contains)
+    written = 0
+    for suffix in formats or FORMATS:
+        if isinstance(config, Raw):
+            data = config.text.encode("utf-8") if isinstance(config.text, str) else config.text
+        else:
+            text = WRITERS[suffix](config)
+            if text is None:  # a format that cannot hold the value (NaN in JSON, null in TOML)
+                continue
+            data = text.encode("utf-8")
+        file = tmp_path / f"config{suffix}"
+        file.write_bytes(data)
+        with pytest.raises(lrcore.ConfigError) as info:
+            lrcore.load(file)
+        check_error(info.value, path, contains=contains)
+        written += 1
+    assert written, f"no format holds {slug}"
+
+
+# -- the regression corpus ---------------------------------------------------------------
 
 
 def test_corpus_is_complete() -> None:
