@@ -7,8 +7,12 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+# The case table lives in the tests package at the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._timing import entry, interleaved
 
@@ -16,29 +20,11 @@ N = 10**7
 
 
 def _catalog() -> dict:
-    import lrcore
+    """Every schedule type once: the first long-horizon case of its rows in the case table
+    (tests/catalog_cases.py), so a new type is benchmarked by being added there."""
+    from tests.catalog_cases import TABLE
 
-    n = N
-    return {
-        "constant": lrcore.constant(value=3e-4),
-        "linear": lrcore.linear(start=3e-4, end=0.0, steps=n),
-        "polynomial": lrcore.polynomial(start=0.1, end=1e-6, steps=n, power=0.5),
-        "cosine": lrcore.cosine(start=3e-4, end=3e-5, steps=n),
-        "exponential": lrcore.exponential(start=0.1, rate=0.96, steps=100_000),
-        "step": lrcore.step(start=0.1, gamma=0.9, step_size=77_777),
-        "multistep": lrcore.multistep(start=0.1, milestones=[n // 3, n // 2], gamma=0.1),
-        "piecewise_constant": lrcore.piecewise_constant(boundaries=[n // 2], values=[0.1, 0.01]),
-        "piecewise_linear": lrcore.piecewise_linear(boundaries=[0, 3_000, n], values=[0.0, 0.1, 1e-6]),
-        "inverse_time": lrcore.inverse_time(start=0.1, rate=0.5, steps=10_000),
-        "inverse_sqrt": lrcore.inverse_sqrt(peak=1e-3, warmup=4_000),
-        "cosine_restarts": lrcore.cosine_restarts(start=0.1, end=1e-5, first_cycle=1_000_000, cycle_mult=2),
-        "cyclic": lrcore.cyclic(low=1e-4, high=1e-2, up=20_000, mode="triangular2"),
-        "one_cycle": lrcore.one_cycle(peak=0.01, total=n),
-        "warmup_stable_decay": lrcore.warmup_stable_decay(peak=3e-4, warmup=2_000, decay=n // 5, total=n),
-        "tanh": lrcore.tanh(start=0.1, end=1e-4, steps=n),
-        "table": lrcore.table(values=np.geomspace(0.1, 1e-4, 5_000).tolist()),
-        "warmup+cosine": lrcore.warmup(lrcore.cosine(start=3e-4, end=3e-5, steps=n - 10_000), steps=10_000),
-    }
+    return {name: schedule for rows in TABLE.values() for name, schedule in list(rows.long.items())[:1]}
 
 
 def _import_time(statement: str, repeats: int) -> list[float]:
