@@ -134,3 +134,102 @@ def test_native_float32_error_is_larger() -> None:
 def test_config_round_trip() -> None:
     for _, ours in CASES.values():
         assert lrcore.from_config(ours.to_config()) == ours
+
+
+# -- optax.contrib.reduce_on_plateau -------------------------------------------------------
+
+
+def _losses(n: int, seed: int) -> np.ndarray:
+    """A noisy loss that plateaus: improvements early, long flat stretches later."""
+    rng = np.random.default_rng(seed)
+    return 1.0 / np.sqrt(1.0 + np.arange(n) / 50.0) + rng.normal(0.0, 0.02, n)
+
+
+def _applied(tx: object, values: np.ndarray, reports: np.ndarray | None = None) -> np.ndarray:
+    """The lr of each update: ``tx`` ends in a negative-lr scaling, fed gradients of ones."""
+    params = {"w": jax.numpy.zeros(3)}
+    state = tx.init(params)
+    grads = {"w": jax.numpy.ones(3)}
+    if reports is None:
+        step = jax.jit(lambda s, v: tx.update(grads, s, params, value=v))
+    else:
+        step = jax.jit(lambda s, v, r: tx.update(grads, s, params, value=v, report=r))
+    out = np.empty(len(values))
+    for i, value in enumerate(values):
+        args = (state, value) if reports is None else (state, value, reports[i])
+        updates, state = step(*args)
+        out[i] = -float(updates["w"][0])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("lr", "kwargs"),
+    [
+        (0.1, {"factor": 0.5, "patience": 20, "cooldown": 10, "min_scale": 1e-3}),
+        (0.1, {"factor": 0.3, "patience": 1, "rtol": 0.0, "atol": 1e-3}),
+        ("cosine", {"factor": 0.5, "patience": 50, "rtol": 1e-3}),
+    ],
+)
+def test_reduce_on_plateau_parity(lr: object, kwargs: dict[str, float]) -> None:
+    from lrcore.adapters.optax import plateau_transform
+
+    values = _losses(N, seed=1)
+    with jax.enable_x64(True):
+        native_lr = optax.schedules.cosine_decay_schedule(0.1, N, alpha=0.01) if lr == "cosine" else lr
+        ours_lr = O.cosine_decay_schedule(0.1, N, alpha=0.01) if lr == "cosine" else lr
+        native = _applied(
+            optax.chain(optax.sgd(native_lr), optax.contrib.reduce_on_plateau(**kwargs)), values
+        )
+        plateau = O.reduce_on_plateau(ours_lr, **kwargs)
+        ours = _applied(plateau_transform(plateau, bits=64), values)
+    unreduced = ours_lr(N - 1) if isinstance(ours_lr, lrcore.Schedule) else ours_lr
+    assert native[-1] <= 0.25 * unreduced  # the plateau did reduce, at least twice
+    assert_close(ours, native, what=str(kwargs))
+    assert lrcore.from_config(plateau.to_config()) == plateau
+
+
+def test_reduce_on_plateau_accumulation_recipe() -> None:
+    """optax's ``accumulation_size=k`` is lrcore's plateau reported the mean of each k values."""
+    from lrcore.adapters.optax import plateau_transform
+
+    k, values = 8, _losses(N, seed=2)
+    means, reports, count, mean = np.empty(N), np.zeros(N, dtype=bool), 0, 0.0
+    for i, v in enumerate(values):  # optax's running mean, in its own arithmetic
+        mean, count = (count * mean + v) / (count + 1), count + 1
+        means[i] = mean
+        if count == k:
+            reports[i], count, mean = True, 0, 0.0
+    with jax.enable_x64(True):
+        native_tx = optax.chain(
+            optax.sgd(0.1), optax.contrib.reduce_on_plateau(factor=0.5, patience=5, accumulation_size=k)
+        )
+        native = _applied(native_tx, values)
+        ours = _applied(
+            plateau_transform(O.reduce_on_plateau(0.1, factor=0.5, patience=5), bits=64), means, reports
+        )
+    assert native[-1] <= 0.25 * 0.1
+    assert_close(ours, native)
+    with pytest.raises(lrcore.ConfigError, match="accumulation_size"):
+        O.reduce_on_plateau(0.1, accumulation_size=k)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "path", "native_refuses"),
+    [
+        ({"factor": 1.0}, "reduce_on_plateau.factor", True),
+        ({"factor": 0.0}, "reduce_on_plateau.factor", True),
+        ({"rtol": -1e-3}, "reduce_on_plateau.rtol", True),
+        ({"rtol": 1.5}, "reduce_on_plateau.rtol", True),
+        ({"atol": -1.0}, "reduce_on_plateau.atol", True),
+        ({"rtol": 0.0, "atol": 0.0}, "reduce_on_plateau.atol", True),
+        ({"rtol": 1e-4, "atol": 1e-3}, "reduce_on_plateau.atol", False),
+        ({"patience": 0}, "reduce_on_plateau.patience", False),
+    ],
+)
+def test_reduce_on_plateau_refusals(kwargs: dict[str, float], path: str, native_refuses: bool) -> None:
+    if native_refuses:
+        with pytest.raises(ValueError):
+            optax.contrib.reduce_on_plateau(**kwargs)
+    with pytest.raises(lrcore.ConfigError) as info:
+        O.reduce_on_plateau(0.1, **kwargs)
+    assert info.value.path == path

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._errors import ConfigError
+from .._plateau import Plateau
 from .._schedule import Schedule
 from ..catalog import Constant, Cosine, Exponential, Linear, PiecewiseConstant, PiecewiseLinear, Polynomial
 from ..combinators import Join, Warmup
@@ -325,6 +326,89 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
     return kept[0] if not marks else Join(kept, marks)
 
 
+@native_errors("reduce_on_plateau")
+def reduce_on_plateau(
+    learning_rate: float | Schedule,
+    factor: float = 0.1,
+    patience: int = 10,
+    rtol: float = 1e-4,
+    atol: float = 0.0,
+    cooldown: int = 0,
+    accumulation_size: int = 1,
+    min_scale: float = 0.0,
+) -> Plateau:
+    """``optax.contrib.reduce_on_plateau`` scaling ``learning_rate`` (the lr, or the schedule,
+    of the optimizer it is chained after), as lrcore's ``plateau`` (run it with
+    ``lrcore.adapters.optax.plateau_transform``, fed the same ``value``).
+
+    optax reduces when the count of reports without improvement *reaches* ``patience``
+    (torch, and lrcore's plateau, when it exceeds it): lrcore's ``patience`` is one less. An
+    improvement is ``value < (1 - rtol) * best - atol`` (min mode only); the reduction
+    ``scale * factor`` always applies (``eps=0``), floored at ``min_scale``.
+
+    Refused, each with what to do instead: ``patience < 1`` (optax then reduces on every
+    improvement and never again), ``rtol`` and ``atol`` both non-zero (lrcore's threshold is
+    relative or absolute), ``min_scale > 0`` with a schedule (lrcore's floor is a learning
+    rate, not a scale), and ``accumulation_size > 1`` (report the mean of every
+    ``accumulation_size`` values instead: ``plateau_transform``'s ``report=`` argument).
+    """
+    where = "reduce_on_plateau"
+    factor = number(where, "factor", factor, minimum=0.0, open_min=True)
+    if factor >= 1.0:  # optax: ValueError outside (0, 1)
+        raise ConfigError(f"{where}.factor", "a number in (0, 1)", factor)
+    rtol = number(where, "rtol", rtol, minimum=0.0)  # optax: ValueError below 0 and above 1
+    if rtol > 1.0:
+        raise ConfigError(f"{where}.rtol", "a number in [0, 1]", rtol)
+    atol = number(where, "atol", atol, minimum=0.0)
+    if rtol == 0.0 and atol == 0.0:  # optax: ValueError
+        raise ConfigError(f"{where}.atol", "a positive number when rtol is 0", atol)
+    if rtol > 0.0 and atol > 0.0:
+        raise ConfigError(
+            f"{where}.atol",
+            "0 when rtol > 0 (lrcore's plateau threshold is relative or absolute, not both)",
+            atol,
+        )
+    patience = integer(where, "patience", patience)
+    if patience < 1:
+        raise ConfigError(
+            f"{where}.patience",
+            "an integer >= 1 (with 0, optax reduces at every improvement and never after)",
+            patience,
+        )
+    cooldown = integer(where, "cooldown", cooldown, minimum=0)
+    if integer(where, "accumulation_size", accumulation_size, minimum=1) != 1:
+        raise ConfigError(
+            f"{where}.accumulation_size",
+            "1 (report the mean of every accumulation_size values to the plateau instead: "
+            "plateau_transform(..., report=...) reports only on the updates you choose)",
+            accumulation_size,
+        )
+    min_scale = number(where, "min_scale", min_scale, minimum=0.0)
+    if isinstance(learning_rate, Schedule) and not isinstance(learning_rate, Constant):
+        if min_scale > 0.0:
+            raise ConfigError(
+                f"{where}.min_scale",
+                "0 with a schedule (lrcore's plateau floors the learning rate with min_lr, "
+                "not the scale: use lrcore.plateau(schedule, min_lr=...))",
+                min_scale,
+            )
+        min_lr = 0.0
+    else:
+        value = learning_rate.value if isinstance(learning_rate, Constant) else learning_rate
+        min_lr = number(where, "learning_rate", value, minimum=0.0) * min_scale
+    return Plateau(
+        learning_rate,
+        mode="min",
+        factor=factor,
+        patience=patience - 1,
+        threshold=rtol if rtol > 0.0 else atol,
+        threshold_mode="rel" if rtol > 0.0 else "abs",
+        cooldown=cooldown,
+        min_lr=min_lr,
+        eps=0.0,
+    )
+
+
 __all__ = [
     "constant_schedule",
     "cosine_decay_schedule",
@@ -336,6 +420,7 @@ __all__ = [
     "piecewise_constant_schedule",
     "piecewise_interpolate_schedule",
     "polynomial_schedule",
+    "reduce_on_plateau",
     "sgdr_schedule",
     "warmup_constant_schedule",
     "warmup_cosine_decay_schedule",
