@@ -28,8 +28,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def test_porting_imports_no_framework() -> None:
     code = (
         "import sys, lrcore.porting, lrcore.compat.torch, lrcore.compat.keras, lrcore.compat.optax, "
-        "lrcore.compat.transformers\n"
-        "bad = [m for m in ('torch', 'jax', 'optax', 'tensorflow', 'keras', 'transformers') if m in sys.modules]\n"
+        "lrcore.compat.transformers, lrcore.compat.timm, lrcore.compat.deepspeed\n"
+        "lrcore.from_timm\n"
+        "frameworks = ('torch', 'jax', 'optax', 'tensorflow', 'keras', 'transformers', 'timm', 'deepspeed')\n"
+        "bad = [m for m in frameworks if m in sys.modules]\n"
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
