@@ -25,11 +25,35 @@ _MAX_SCHEDULES = 10_000  # mappings in a config, likewise
 def from_config(config: Mapping[str, Any]) -> Schedule | Plateau:
     """The schedule a config mapping describes (``schedule.to_config()`` inverts it).
 
+    An OmegaConf ``DictConfig`` (what Hydra hands a task) is read with its interpolations
+    resolved (``steps: ${trainer.max_steps}``).
+
     >>> lrcore.from_config({"type": "cosine", "start": 0.1, "end": 0.0, "steps": 100})
     lrcore.cosine(start=0.1, end=0.0, steps=100)
     """
+    config = _from_omegaconf(config)
     _check_shape(config)
     return cast("Schedule | Plateau", from_mapping(config))
+
+
+def _from_omegaconf(config: Any) -> Any:
+    """Plain containers for an OmegaConf ``DictConfig``/``ListConfig``, interpolations resolved.
+
+    The type's module name tells, so that ``import lrcore`` (and every plain config) never
+    imports omegaconf.
+    """
+    if not type(config).__module__.startswith("omegaconf."):
+        return config
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        return OmegaConf.to_container(config, resolve=True, throw_on_missing=True)
+    except OmegaConfBaseException as error:
+        # OmegaConf names the field (full_key) and what went wrong in its first line.
+        path = str(getattr(error, "full_key", "") or "")
+        problem = (str(error).splitlines() or [""])[0]
+        raise ConfigError(path, "a value (interpolations must resolve)", problem) from None
 
 
 def _check_shape(config: Any) -> None:
