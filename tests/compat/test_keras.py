@@ -205,3 +205,26 @@ def test_from_keras_custom_schedule_is_refused() -> None:
 
     with pytest.raises(TypeError, match="Mine"):
         from_keras(Mine())
+
+
+# -- validation parity: what Keras refuses, lrcore refuses, naming Keras' argument ---------
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "path"),
+    [
+        ("ExponentialDecay", (0.1, 0, 0.9), "ExponentialDecay.decay_steps"),
+        ("ExponentialDecay", (0.1, -5, 0.9), "ExponentialDecay.decay_steps"),
+        ("PiecewiseConstantDecay", ([10, 20], [0.1, 0.01]), "PiecewiseConstantDecay.values"),
+        ("PolynomialDecay", (0.1, 0), "PolynomialDecay.decay_steps"),
+        ("InverseTimeDecay", (0.1, 0, 0.5), "InverseTimeDecay.decay_steps"),
+        ("CosineDecay", (0.1, 0), "CosineDecay.decay_steps"),
+        ("CosineDecayRestarts", (0.1, 0), "CosineDecayRestarts.first_decay_steps"),
+    ],
+)
+def test_refuses_what_keras_refuses(name: str, args: tuple[object, ...], path: str) -> None:
+    with pytest.raises(ValueError):
+        getattr(S, name)(*args)
+    with pytest.raises(lrcore.ConfigError) as info:
+        getattr(K, name)(*args)
+    assert info.value.path == path

@@ -233,3 +233,34 @@ def test_reduce_on_plateau_refusals(kwargs: dict[str, float], path: str, native_
     with pytest.raises(lrcore.ConfigError) as info:
         O.reduce_on_plateau(0.1, **kwargs)
     assert info.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "path"),
+    [
+        (
+            "piecewise_constant_schedule",
+            (0.1, {10: -0.5}),
+            "piecewise_constant_schedule.boundaries_and_scales[10]",
+        ),
+        ("cosine_decay_schedule", (0.1, 0), "cosine_decay_schedule.decay_steps"),
+        (
+            "piecewise_interpolate_schedule",
+            ("cubic", 0.1, {10: 0.5}),
+            "piecewise_interpolate_schedule.interpolate_type",
+        ),
+        (
+            "piecewise_interpolate_schedule",
+            ("linear", 0.1, {10: -0.5}),
+            "piecewise_interpolate_schedule.boundaries_and_scales[10]",
+        ),
+        ("linear_onecycle_schedule", (0, 0.1), "linear_onecycle_schedule.transition_steps"),
+        ("cosine_onecycle_schedule", (-10, 0.1), "cosine_onecycle_schedule.transition_steps"),
+    ],
+)
+def test_refuses_what_optax_refuses(name: str, args: tuple[object, ...], path: str) -> None:
+    with pytest.raises(ValueError):
+        getattr(optax.schedules, name)(*args)
+    with pytest.raises(lrcore.ConfigError) as info:
+        getattr(O, name)(*args)
+    assert info.value.path == path
