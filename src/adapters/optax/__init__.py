@@ -13,6 +13,7 @@ Importing this package imports jax and optax; ``import lrcore`` does not.
 """
 
 from .array_namespace import JaxNamespace, namespace
+from .current import current_rate, update_count
 from .plateau import PlateauTransformState, core_state, plateau_transform, with_core_state
 from .schedules import OptaxSchedule, schedule
 
@@ -21,8 +22,10 @@ __all__ = [
     "OptaxSchedule",
     "PlateauTransformState",
     "core_state",
+    "current_rate",
     "namespace",
     "plateau_transform",
     "schedule",
+    "update_count",
     "with_core_state",
 ]
