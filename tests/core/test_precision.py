@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lrcore
 from lrcore.precision import float32_bound, ulps
-from tests.catalog_cases import CASES, LONG, N
+from tests.catalog_cases import CASES, CONFORMANCE_DOMAIN, LONG, N, configs
 
 
 def probe_steps(schedule: lrcore.Schedule) -> np.ndarray:
@@ -45,6 +47,25 @@ def test_float32_path_within_its_bound_on_the_catalog_cases(name: str) -> None:
     schedule = CASES[name]
     ts = np.arange(20_000)
     assert ulps(schedule.values(ts), schedule.values(ts, bits=32)).max() <= float32_bound(schedule)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: a rising curve (start < end in cosine, polynomial, tanh, cosine_restarts; "
+    "peak < end in warmup_stable_decay's decay) computes end + (start - end)·f, which cancels "
+    "in float32 near a small start (up to ~15,000 ulps); remove this mark once that is fixed",
+)
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(config=configs(CONFORMANCE_DOMAIN, max_leaves=3), steps=st.integers(10, 800))
+def test_float32_path_within_its_bound_on_random_configs(config: dict[str, object], steps: int) -> None:
+    """What the conformance suite replays on float32 backends, checked on the host first."""
+    schedule = lrcore.from_config(config)
+    ts = np.arange(steps)
+    distance = ulps(schedule.values(ts), schedule.values(ts, bits=32))
+    worst = int(np.argmax(distance))
+    assert distance[worst] <= float32_bound(schedule), (
+        f"{config}: step {worst} is {distance[worst]} ulps away (bound {float32_bound(schedule)})"
+    )
 
 
 def test_bounds_are_four_ulps_except_powered_cosines() -> None:
