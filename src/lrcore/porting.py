@@ -280,6 +280,17 @@ _TIMM_FIELDS = {
     "TanhLRScheduler": ("t_initial", "lb", "ub", "lr_min", "cycle_mul", "cycle_decay", "cycle_limit"),
     "StepLRScheduler": ("decay_t", "decay_rate"),
     "MultiStepLRScheduler": ("decay_t", "decay_rate"),
+    "WSDLRScheduler": (
+        "t_initial",
+        "decay_t",
+        "lr_min",
+        "stable_fn",
+        "stable_timescale",
+        "stable_power",
+        "decay_fn",
+        "decay_power",
+        "decay_ratio",
+    ),
 }
 
 
@@ -334,14 +345,11 @@ def _from_timm(s: Any, kind: str, i: int) -> Schedule | Plateau:
             noise_range_t=s.noise_range_t,
         )
     fields = {name: getattr(s, name) for name in _TIMM_FIELDS[kind]}
+    if kind != "WSDLRScheduler":  # its warmup is always a prefix
+        fields["warmup_prefix"] = s.warmup_prefix
     build: Callable[..., Schedule] = getattr(_timm, kind)
     schedule = build(
-        base,
-        **fields,
-        warmup_t=s.warmup_t,
-        warmup_lr_init=s.warmup_lr_init,
-        warmup_prefix=s.warmup_prefix,
-        noise_range_t=s.noise_range_t,
+        base, **fields, warmup_t=s.warmup_t, warmup_lr_init=s.warmup_lr_init, noise_range_t=s.noise_range_t
     )
     return schedule if scale == 1.0 else Scale(schedule, factor=scale)
 

@@ -129,6 +129,42 @@ CASES: dict[str, tuple[str, dict[str, object], int]] = {
         N,
     ),
     "multistep": ("MultiStepLRScheduler", {"decay_t": [1, 3000, 3000, 8000], "decay_rate": 0.5}, N),
+    "wsd": (
+        "WSDLRScheduler",
+        {"t_initial": 9000, "decay_t": 2000, "lr_min": 1e-5, "warmup_t": 500, "warmup_lr_init": 1e-5},
+        N + 10,
+    ),
+    "wsd_cosine_per_update": (
+        "WSDLRScheduler",
+        {"t_initial": 9500, "decay_t": 3000, "decay_fn": "cosine", "warmup_t": 400, "t_in_epochs": False},
+        N,
+    ),
+    "wsd_tabulated_rsqrt_power": (
+        "WSDLRScheduler",
+        {
+            "t_initial": 9000,
+            "decay_t": 2500,
+            "stable_fn": "rsqrt",
+            "decay_fn": "power",
+            "decay_power": 2.0,
+            "warmup_t": 300,
+        },
+        N,
+    ),
+    "wsd_tabulated_power_exp": (
+        "WSDLRScheduler",
+        {
+            "t_initial": 9500,
+            "decay_t": 1500,
+            "lr_min": 1e-5,
+            "stable_fn": "power",
+            "stable_timescale": 1000.0,
+            "stable_power": 0.3,
+            "decay_fn": "exp",
+            "decay_ratio": 0.05,
+        },
+        N,
+    ),
     "multistep_warmup": (
         "MultiStepLRScheduler",
         {"decay_t": [2000, 6000], "decay_rate": 0.1, "warmup_t": 500, "warmup_lr_init": 1e-3},
@@ -216,6 +252,12 @@ def test_plateau_follows_timm(decreasing: bool) -> None:
             0,
         ),
         ({"sched": "constant", "warmup_epochs": 5}, 0),
+        ({"sched": "wsd", "num_epochs": 100, "warmup_epochs": 5, "min_lr": 1e-5, "cooldown_epochs": 3}, 0),
+        (
+            {"sched": "wsd", "num_epochs": 20, "warmup_epochs": 2, "decay_epochs": 4, "warmup_prefix": True},
+            500,
+        ),
+        ({"sched": "rsqrt", "num_epochs": 30, "warmup_epochs": 3}, 400),
     ],
 )
 def test_create_scheduler_v2(kwargs: dict[str, object], updates_per_epoch: int) -> None:
@@ -246,6 +288,14 @@ def test_create_scheduler_v2(kwargs: dict[str, object], updates_per_epoch: int) 
         (lambda: TM.StepLRScheduler(0.1, decay_t=10, decay_rate=1.5), "StepLRScheduler.decay_rate"),
         (lambda: TM.MultiStepLRScheduler(0.1, decay_t=[20, 10]), "MultiStepLRScheduler.decay_t[1]"),
         (lambda: TM.PlateauLRScheduler(0.1, warmup_t=3), "PlateauLRScheduler.warmup_t"),
+        (lambda: TM.WSDLRScheduler(0.1, 100, decay_t=200), "WSDLRScheduler.decay_t"),
+        (lambda: TM.WSDLRScheduler(0.1, 100, 20, stable_fn="rsqrt"), "WSDLRScheduler.stable_timescale"),
+        (lambda: TM.WSDLRScheduler(0.1, 100, 20, decay_fn="sqrt"), "WSDLRScheduler.decay_fn"),
+        (lambda: TM.WSDLRScheduler(0.1, 100, 20, decay_ratio=1.0), "WSDLRScheduler.decay_ratio"),
+        (
+            lambda: TM.create_scheduler_v2(0.1, sched="wsd", num_epochs=10, decay_epochs=20),
+            "create_scheduler_v2.decay_epochs",
+        ),
         (lambda: TM.PlateauLRScheduler(0.1, mode="maximum"), "PlateauLRScheduler.mode"),
         (lambda: TM.create_scheduler_v2(0.1, sched="cosine_annealing"), "create_scheduler_v2.sched"),
         (lambda: TM.create_scheduler_v2(0.1, noise=[0.4, 0.9]), "create_scheduler_v2.noise_range_t"),
@@ -267,11 +317,15 @@ def test_refusals_name_the_native_field(build: object, path: str) -> None:
         ("TanhLRScheduler", {"t_initial": 10, "cycle_limit": -1}),
         ("TanhLRScheduler", {"t_initial": 10, "warmup_t": -1}),
         ("TanhLRScheduler", {"t_initial": 10, "warmup_lr_init": -1.0}),
+        ("WSDLRScheduler", {"t_initial": 100, "decay_t": 200}),
+        ("WSDLRScheduler", {"t_initial": 100, "decay_t": 20, "stable_fn": "rsqrt"}),
+        ("WSDLRScheduler", {"t_initial": 100, "decay_t": 20, "decay_fn": "sqrt"}),
+        ("WSDLRScheduler", {"t_initial": 100, "decay_t": 20, "decay_ratio": 1.0}),
     ],
 )
 def test_native_refuses_too(cls: str, kwargs: dict[str, object]) -> None:
-    """The refusals above that timm shares: timm asserts."""
-    with pytest.raises(AssertionError):
+    """The refusals above that timm shares: timm asserts (WSD raises ValueError)."""
+    with pytest.raises((AssertionError, ValueError)):
         getattr(S, cls)(optimizer(), **kwargs)
     with pytest.raises(lrcore.ConfigError):
         getattr(TM, cls)(0.1, **kwargs)

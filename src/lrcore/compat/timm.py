@@ -28,7 +28,8 @@ Checked against timm 1.0.31 in ``tests/compat/test_timm.py``. Traps handled here
 - Noise (``noise_range_t``) draws from torch's generator per step: refused (lrcore schedules
   are deterministic curves that run unchanged in every framework).
 - Curves the catalog cannot write in closed form (``k_decay != 1``, a fractional
-  ``cycle_mul``, several poly or tanh cycles, a ``cycle_decay`` with ``lr_min > 0``) are
+  ``cycle_mul``, several poly or tanh cycles, a ``cycle_decay`` with ``lr_min > 0``, WSD's
+  ``rsqrt``/``power`` stable phases and ``power``/``exp``/callable decays) are
   tabulated over their finite run (``cycle_limit`` cycles) and then hold ``lr_min``: exact on
   every step, as long as the run has at most :data:`MAX_TABLE` steps.
 """
@@ -52,6 +53,7 @@ from ..catalog import (
     Polynomial,
     Step,
     Table,
+    WarmupStableDecay,
 )
 from ..catalog import Tanh as _Tanh
 from ..combinators import Join, Scale, Warmup
@@ -390,6 +392,101 @@ def MultiStepLRScheduler(
     return _with_warmup(where, body, base, warm, init, bool(warmup_prefix))
 
 
+_STABLE_FNS = ("constant", "rsqrt", "power")
+_DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
+
+
+@native_errors("WSDLRScheduler")
+def WSDLRScheduler(
+    base_lr: float,
+    t_initial: int,
+    decay_t: int,
+    lr_min: float = 0.0,
+    stable_fn: str = "constant",
+    stable_timescale: float | None = None,
+    stable_power: float = 0.5,
+    decay_fn: str | Callable[[float], float] = "1-sqrt",
+    decay_power: float = 0.5,
+    decay_ratio: float = 0.1,
+    warmup_t: int = 0,
+    warmup_lr_init: float = 0.0,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+    noise_pct: float = 0.67,
+    noise_std: float = 1.0,
+    noise_seed: int = 42,
+    initialize: bool = True,
+) -> Schedule:
+    """Warmup over ``warmup_t``, a stable phase, and a decay to ``lr_min`` over the last
+    ``decay_t`` of ``t_initial`` steps (``warmup_t + t_initial`` in all), then ``lr_min``:
+    ``lr_min + (max(base_lr * stable(t_s), lr_min) - lr_min) * decay(frac)``.
+
+    A constant stable phase with a ``linear``, ``cosine`` or ``1-sqrt`` decay is lrcore's
+    ``warmup_stable_decay``; the other stable and decay functions (a Python ``decay_fn``
+    included) are tabulated over the run with timm's arithmetic.
+    """
+    where = "WSDLRScheduler"
+    _no_noise(where, noise_range_t)
+    base, warm, init = _common(where, base_lr, warmup_t, warmup_lr_init)
+    # timm raises ValueError for each of these
+    total = integer(where, "t_initial", t_initial, minimum=1)
+    decay = integer(where, "decay_t", decay_t, minimum=1)
+    if decay > total:
+        raise ConfigError(f"{where}.decay_t", f"an integer in (0, t_initial] (t_initial is {total})", decay_t)
+    low = number(where, "lr_min", lr_min, minimum=0.0)
+    if stable_fn not in _STABLE_FNS:
+        raise ConfigError(f"{where}.stable_fn", "one of " + ", ".join(map(repr, _STABLE_FNS)), stable_fn)
+    if not callable(decay_fn) and decay_fn not in _DECAY_FNS:
+        expected = "one of " + ", ".join(map(repr, _DECAY_FNS)) + " or a callable"
+        raise ConfigError(f"{where}.decay_fn", expected, decay_fn)
+    ratio = number(where, "decay_ratio", decay_ratio, minimum=0.0, open_min=True)
+    if ratio >= 1.0:
+        raise ConfigError(f"{where}.decay_ratio", "a number in (0, 1)", decay_ratio)
+    d_power = number(where, "decay_power", decay_power, minimum=0.0, open_min=True)
+    s_power = number(where, "stable_power", stable_power, minimum=0.0, open_min=True)
+    timescale = 0.0
+    if stable_fn != "constant":
+        given = warm if stable_timescale is None else stable_timescale
+        timescale = number(where, "stable_timescale", given, minimum=0.0, open_min=True)
+    if stable_fn == "constant" and decay_fn in ("linear", "cosine", "1-sqrt"):
+        return WarmupStableDecay(
+            peak=base, warmup=warm, decay=decay, total=warm + total, start=init, end=low, decay_shape=decay_fn
+        )
+    power = 0.5 if stable_fn == "rsqrt" else s_power
+
+    def shape(frac: float) -> float:  # timm's _decay, transcribed
+        if callable(decay_fn):
+            return float(decay_fn(frac))
+        if decay_fn == "linear":
+            return 1.0 - frac
+        if decay_fn == "1-sqrt":
+            return 1.0 - math.sqrt(frac)
+        if decay_fn == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * frac))
+        if decay_fn == "power":
+            return float(1.0 - frac**d_power)
+        return float((ratio**frac - ratio) / (1.0 - ratio))
+
+    def lr(t: int) -> float:  # timm's _get_lr after the warmup, transcribed
+        t_s = t - warm
+        factor = 1.0 if stable_fn == "constant" else float((1.0 + t_s / timescale) ** -power)
+        stable = max(base * factor, low)
+        t_decay = t_s - (total - decay)
+        if t_decay <= 0:
+            return stable
+        return low + (stable - low) * shape(min(t_decay / decay, 1.0))
+
+    end = warm + total
+    if end + 1 > MAX_TABLE:
+        raise ConfigError(f"{where}.t_initial", f"a tabulated run of at most {MAX_TABLE} steps", t_initial)
+    values = [init + t * ((base - init) / warm) for t in range(warm)]
+    values += [lr(t) for t in range(warm, end + 1)]
+    for t, value in enumerate(values):
+        if not (math.isfinite(value) and value >= 0.0):
+            raise ConfigError(where, f"a finite learning rate >= 0 at step {t}", value)
+    return Table(values=values)
+
+
 @native_errors("PlateauLRScheduler")
 def PlateauLRScheduler(
     base_lr: float,
@@ -465,21 +562,17 @@ def create_scheduler_v2(
     every duration by ``updates_per_epoch``). ``sched="none"`` is ``constant(base_lr)``.
     """
     where = "create_scheduler_v2"
-    if sched in ("wsd", "rsqrt"):
-        raise ConfigError(
-            f"{where}.sched",
-            "one of 'cosine', 'tanh', 'step', 'constant', 'multistep', 'plateau', 'poly', 'none' "
-            "(timm's wsd scheduler is not ported yet: use lrcore.warmup_stable_decay)",
-            sched,
-        )
-    if sched not in ("cosine", "tanh", "step", "constant", "multistep", "plateau", "poly", "none"):
-        raise ConfigError(f"{where}.sched", "a timm scheduler name", sched)  # timm: ValueError
+    names = ("cosine", "tanh", "step", "constant", "multistep", "plateau", "poly", "wsd", "rsqrt", "none")
+    if sched not in names:  # timm: ValueError
+        raise ConfigError(f"{where}.sched", "one of " + ", ".join(map(repr, names)), sched)
     if noise is not None:
         _no_noise(where, noise)
     if decay_epochs is None:
-        decay_epochs = 90
+        decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
     t_initial, warmup_t, decay_t, cooldown_t = num_epochs, warmup_epochs, decay_epochs, cooldown_epochs
+    timescale_t = stable_timescale
     milestones = list(decay_milestones)
+    per = 1
     if not step_on_epochs:
         per = integer(where, "updates_per_epoch", updates_per_epoch, minimum=1)  # timm: assert > 0
         t_initial, warmup_t, decay_t, cooldown_t = (
@@ -489,6 +582,8 @@ def create_scheduler_v2(
             cooldown_t * per,
         )
         milestones = [d * per for d in milestones]
+        if timescale_t is not None:
+            timescale_t = timescale_t * per
     warm: dict[str, Any] = {"warmup_lr_init": warmup_lr, "warmup_t": warmup_t, "warmup_prefix": warmup_prefix}
     cycles: dict[str, Any] = {"cycle_mul": cycle_mul, "cycle_decay": cycle_decay, "cycle_limit": cycle_limit}
     result: Schedule | Plateau
@@ -518,6 +613,31 @@ def create_scheduler_v2(
             lr_min=min_lr,
             mode=plateau_mode,
         )
+    elif sched in ("wsd", "rsqrt"):
+        # timm: the warmup is always a prefix; without warmup_prefix the rest fits in num_epochs
+        t_sched = t_initial if warmup_prefix else t_initial - warmup_t
+        if 0 < decay_epochs < 1:
+            decay_t = decay_epochs * t_sched
+        decay_t = round(decay_t)
+        if not 0 < decay_t <= t_sched:  # timm: ValueError
+            raise ConfigError(
+                f"{where}.decay_epochs",
+                f"a decay of (0, {t_sched}] steps (the stable + decay length)",
+                decay_epochs,
+            )
+        result = WSDLRScheduler(
+            base_lr,
+            t_sched,
+            decay_t,
+            lr_min=min_lr,
+            stable_fn="rsqrt" if sched == "rsqrt" else "constant",
+            stable_timescale=timescale_t,
+            decay_fn=decay_fn or ("linear" if sched == "rsqrt" else "1-sqrt"),
+            warmup_t=warmup_t,
+            warmup_lr_init=warmup_lr,
+        )
+        total = warmup_t + t_sched + cooldown_t
+        return result, total if step_on_epochs else total // per
     else:
         return Constant(value=number(where, "base_lr", base_lr, minimum=0.0)), num_epochs
     if sched in ("cosine", "tanh", "poly"):
@@ -537,5 +657,6 @@ __all__ = [
     "PolyLRScheduler",
     "StepLRScheduler",
     "TanhLRScheduler",
+    "WSDLRScheduler",
     "create_scheduler_v2",
 ]
