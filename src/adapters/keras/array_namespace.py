@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, cast
 
 import keras
 import numpy as np
 from keras import ops
 
+from lrcore._errors import ConfigError
 from lrcore._namespace import Array, Namespace
 
 __all__ = ["KerasNamespace", "namespace"]
@@ -37,7 +38,7 @@ class KerasNamespace(Namespace):
 
     def __init__(self, bits: int = 64) -> None:
         if bits not in (32, 64):
-            raise ValueError(f"bits must be 32 or 64, got {bits!r}")
+            raise ConfigError("bits", "32 or 64", bits)
         self.bits = bits
         self.float = f"float{bits}"
         self.int = f"int{bits}"
@@ -55,7 +56,8 @@ class KerasNamespace(Namespace):
         if "int" in dtype:
             # A bound past the step type's range can never be reached; clip it so it fits.
             limit = self.int_max if dtype == self.int else np.iinfo(dtype).max
-            value = max(-limit - 1, min(int(value), limit))
+            # (typeshed's numbers.Number has no __int__; Python and NumPy numbers do)
+            value = max(-limit - 1, min(int(cast(Any, value)), limit))
         return ops.convert_to_tensor(value, dtype=dtype)
 
     def _pair(self, a: Any, b: Any) -> tuple[Any, Any]:

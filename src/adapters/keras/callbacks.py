@@ -14,6 +14,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from lrcore._errors import ConfigError
+from lrcore._hostcache import HostCache
+
 from .schedules import _as_lrcore
 
 try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
@@ -22,8 +25,6 @@ except ImportError:  # pragma: no cover - moved in another Keras version
     _print = print
 
 __all__ = ["ScheduleCallback", "callback"]
-
-_CHUNK = 4096  # host values computed per refill of the callback's cache
 
 
 class ScheduleCallback(keras.callbacks.Callback):
@@ -45,21 +46,21 @@ class ScheduleCallback(keras.callbacks.Callback):
     def __init__(self, schedule: Any, interval: str = "step", verbose: int = 0) -> None:
         super().__init__()
         if interval not in ("step", "epoch"):
-            raise ValueError(f"interval must be 'step' or 'epoch', got {interval!r}")
+            raise ConfigError("interval", "'step' or 'epoch'", interval)
         self.schedule = _as_lrcore(schedule)
         self.interval = interval
         self.verbose = verbose
-        self._start = 0
-        self._cache = np.empty(0)
+        self._cache: HostCache[float] = HostCache(self._values, name="t")
         self._epoch = 0
         self._assigned: Any = None
 
     def value(self, t: int) -> float:
-        """``schedule(t)`` (float64), from the chunk cache."""
-        if not self._start <= t < self._start + len(self._cache):
-            self._start = t
-            self._cache = self.schedule.values(np.arange(t, t + _CHUNK, dtype=np.int64))
-        return float(self._cache[t - self._start])
+        """``schedule(t)`` (float64), from the host cache."""
+        return self._cache[t]
+
+    def _values(self, steps: Any) -> list[float]:
+        values: list[float] = self.schedule.values(steps).tolist()
+        return values
 
     def _optimizer(self) -> Any:
         optimizer = self.model.optimizer

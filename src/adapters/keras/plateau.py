@@ -52,7 +52,11 @@ from keras import ops
 from lrcore._plateau import Plateau, PlateauState, as_plateau
 
 from .array_namespace import namespace
-from .callbacks import _print
+
+try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
+    from keras.src.utils.io_utils import print_msg as _print
+except ImportError:  # pragma: no cover - moved in another Keras version
+    _print = print
 
 __all__ = ["PlateauCallback", "PlateauSchedule", "plateau_callback", "plateau_schedule"]
 
@@ -81,7 +85,7 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def set_state(self, state: PlateauState) -> bool:
         """Adopt ``state``; True if the level (and so the learning rate) changed."""
-        changed = state.level != self.state.level
+        changed = bool(state.level != self.state.level)
         self.state = state
         if changed:
             self.level.assign(state.level)

@@ -32,13 +32,13 @@ import numpy as np
 from keras import ops
 
 import lrcore
-from lrcore._base import as_schedule
+from lrcore._errors import ConfigError
+from lrcore._hostcache import HostCache
+from lrcore._schedule import as_schedule
 
 from .array_namespace import namespace
 
 __all__ = ["KerasSchedule", "schedule"]
-
-_CHUNK = 4096  # host values computed per refill of the eager-torch cache
 
 
 def _eager_torch() -> bool:
@@ -84,12 +84,13 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 or not isinstance(gradient_accumulation_steps, int)
                 or gradient_accumulation_steps < 1
             ):
-                raise ValueError(
-                    f"gradient_accumulation_steps must be a positive integer, got {gradient_accumulation_steps!r}"
+                raise ConfigError(
+                    "gradient_accumulation_steps", "an integer >= 1", gradient_accumulation_steps
                 )
             if gradient_accumulation_steps == 1:
                 gradient_accumulation_steps = None
         self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._cache: HostCache[float] = HostCache(self._float32_values, name="step")
 
     def __call__(self, step: Any) -> Any:
         if _eager_torch():
@@ -105,21 +106,19 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return ops.cast(self.schedule.evaluate(t, xp), "float32")
 
     def _host(self, step: Any) -> Any:
-        """float32(reference) for an eager scalar step, a chunk of steps at a time."""
+        """float32(reference) for an eager scalar step, from the host cache."""
         steps = np.asarray(ops.convert_to_numpy(step), dtype=np.int64)
         if steps.ndim:
             return self.evaluate(step)
-        t = int(steps)
+        t = max(int(steps), 0)
         if self.gradient_accumulation_steps:
             t //= self.gradient_accumulation_steps
-        cache = self.__dict__.get("_cache")
-        if cache is None or not cache[0] <= t < cache[0] + len(cache[1]):
-            cache = (
-                max(t, 0),
-                self.schedule.values(np.arange(max(t, 0), max(t, 0) + _CHUNK)).astype(np.float32),
-            )
-            self._cache = cache
-        return cache[1][max(t, 0) - cache[0]]
+        return self._cache[t]
+
+    def _float32_values(self, steps: Any) -> list[float]:
+        # Python floats holding float32 values: converting one back to float32 is exact.
+        values: list[float] = self.schedule.values(steps).astype(np.float32).tolist()
+        return values
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"schedule": self.schedule.to_config()}

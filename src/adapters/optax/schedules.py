@@ -34,6 +34,7 @@ import numpy as np
 
 import lrcore
 from lrcore._namespace import Array
+from lrcore._schedule import as_schedule
 
 from .array_namespace import JaxNamespace, namespace
 
@@ -85,9 +86,7 @@ def schedule(schedule: lrcore.Schedule | Any, *, bits: int | None = None) -> Opt
     0.025
     >>> opt = optax.inject_hyperparams(optax.sgd)(learning_rate=lr)
     """
-    if not isinstance(schedule, lrcore.Schedule):
-        schedule = lrcore.from_config(schedule)
-    fn = OptaxSchedule(schedule, bits)
+    fn = OptaxSchedule(as_schedule(schedule, "schedule"), bits)
     _check_representable(fn, namespace(bits))
     return fn
 

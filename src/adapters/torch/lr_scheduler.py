@@ -71,6 +71,7 @@ from torch.optim.lr_scheduler import LRScheduler
 import lrcore
 from lrcore._errors import ConfigError
 from lrcore._hostcache import CHUNK, HostCache
+from lrcore._schedule import as_schedule
 
 __all__ = ["CHUNK", "MODES", "Scheduler", "scheduler"]
 
@@ -168,10 +169,10 @@ class Scheduler(LRScheduler):
             )
         self.__dict__.update(state)
         built: dict[str, lrcore.Schedule] = {}  # equal configs share one object (evaluated once)
-        for config in configs:
+        for i, config in enumerate(configs):
             key = json.dumps(config, sort_keys=True)
             if key not in built:
-                built[key] = lrcore.from_config(config)
+                built[key] = as_schedule(config, f"state_dict.schedules[{i}]")
         self.schedules = tuple(built[json.dumps(c, sort_keys=True)] for c in configs)
         self._forget()
 
@@ -225,9 +226,6 @@ def scheduler(
 
 
 def _per_group(schedule: Any, groups: int) -> tuple[lrcore.Schedule, ...]:
-    if isinstance(schedule, (lrcore.Schedule, Mapping)):
-        one = _as_schedule(schedule, "schedule")
-        return (one,) * groups
     if isinstance(schedule, (list, tuple)):
         if len(schedule) != groups:
             raise ConfigError(
@@ -235,18 +233,10 @@ def _per_group(schedule: Any, groups: int) -> tuple[lrcore.Schedule, ...]:
                 f"one schedule per param group ({groups} groups)",
                 f"a list of {len(schedule)}",
             )
-        return tuple(_as_schedule(s, f"schedule[{i}]") for i, s in enumerate(schedule))
+        return tuple(as_schedule(s, f"schedule[{i}]") for i, s in enumerate(schedule))
+    if isinstance(schedule, (lrcore.Schedule, lrcore.Plateau, Mapping)):
+        # as_schedule refuses a plateau (or its config) saying to use plateau_scheduler.
+        return (as_schedule(schedule, "schedule"),) * groups
     raise ConfigError(
         "schedule", "an lrcore schedule, a config mapping, or a list with one per param group", schedule
     )
-
-
-def _as_schedule(value: Any, path: str) -> lrcore.Schedule:
-    if isinstance(value, lrcore.Schedule):
-        return value
-    if isinstance(value, Mapping):
-        try:
-            return lrcore.from_config(value)
-        except ConfigError as error:
-            raise error.prefixed(path) from None
-    raise ConfigError(path, "an lrcore schedule or a config mapping", value)

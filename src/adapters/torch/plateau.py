@@ -24,7 +24,8 @@ code that looks for a plateau scheduler (``isinstance`` checks, Lightning's
 ...     sched.step(1.0)                       # per validation: the plateau state advances
 
 Every param group gets the same learning rate (the optimizer's ``lr=`` is overwritten,
-as ``lrcore.adapters.torch.scheduler`` does). ``state_dict()`` holds the plateau's config
+as ``lrcore.adapters.torch.scheduler`` does), floored per group when ``min_lr`` is a list
+(one floor per param group, as torch's ``ReduceLROnPlateau`` takes). ``state_dict()`` holds the plateau's config
 and state as plain types (``torch.load(weights_only=True)`` reads it) beside torch's
 attributes; ``load_state_dict()`` resumes exactly, also in the middle of a patience
 window. ``best``, ``num_bad_epochs`` and ``cooldown_counter`` mirror the core state, as
@@ -33,15 +34,18 @@ torch's attributes of those names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
 from lrcore._namespace import numpy_namespace
+from lrcore._params import Rate
 from lrcore._plateau import Plateau, PlateauState, as_plateau
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
@@ -51,8 +55,14 @@ class PlateauScheduler(ReduceLROnPlateau):
     """torch's ``ReduceLROnPlateau`` driven by an ``lrcore.plateau`` (see the module
     docstring): ``step(metric)`` reports, ``step()`` counts an update."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, plateau: Plateau | Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        plateau: Plateau | Mapping[str, Any],
+        min_lr: Sequence[float] | None = None,
+    ) -> None:
         plateau = as_plateau(plateau)
+        floors = _group_floors(plateau, optimizer, min_lr)
         super().__init__(
             optimizer,
             mode=plateau.mode,  # type: ignore[arg-type]
@@ -61,7 +71,7 @@ class PlateauScheduler(ReduceLROnPlateau):
             threshold=plateau.threshold,
             threshold_mode=plateau.threshold_mode,  # type: ignore[arg-type]
             cooldown=plateau.cooldown,
-            min_lr=plateau.min_lr,
+            min_lr=floors,
             eps=plateau.eps,
         )
         self.plateau = plateau
@@ -126,10 +136,23 @@ class PlateauScheduler(ReduceLROnPlateau):
         xp = numpy_namespace(64)
         return float(self.plateau.scaled(inner, np.float64(self.plateau_state.level), xp))
 
+    def _group_lr(self, lr: float, floor: float) -> float:
+        """A group whose floor is above the plateau's: torch reduces each group on its own,
+        so its level is the chain down to that floor (the plateau's floor is the lowest: its
+        reductions run at least as long)."""
+        if floor == self.plateau.min_lr:
+            return lr
+        own = _with_floor(self.plateau, floor)
+        if own.plain:
+            return own.level_after(int(self.plateau_state.reductions))
+        inner = self._cache[self.last_epoch]
+        return float(own.scaled(inner, np.float64(self.plateau_state.level), numpy_namespace(64)))
+
     def _apply(self) -> None:
         lr = self._lr()
-        last = []
-        for group in self.optimizer.param_groups:
+        lrs = [self._group_lr(lr, float(floor)) for floor in self.min_lrs]
+        last: list[float | torch.Tensor] = []
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             current = group["lr"]
             if isinstance(current, torch.Tensor):
                 current.fill_(lr)  # in place: a compiled step keeps its graph
@@ -145,10 +168,35 @@ class PlateauScheduler(ReduceLROnPlateau):
         self.cooldown_counter = s.cooldown_counter
 
 
+@functools.lru_cache(maxsize=64)
+def _with_floor(plateau: Plateau, floor: float) -> Plateau:
+    return as_plateau({**plateau.to_config(), "min_lr": floor})
+
+
+def _group_floors(
+    plateau: Plateau, optimizer: torch.optim.Optimizer, min_lr: Sequence[float] | None
+) -> list[float]:
+    count = len(optimizer.param_groups)
+    if min_lr is None:
+        return [plateau.min_lr] * count
+    if isinstance(min_lr, (str, bytes)) or not isinstance(min_lr, Sequence) or len(min_lr) != count:
+        raise ConfigError("min_lr", f"a list of {count} learning rates, one per param group", min_lr)
+    floors = [Rate().coerce(m, f"min_lr[{i}]") for i, m in enumerate(min_lr)]
+    for i, floor in enumerate(floors):
+        if floor < plateau.min_lr:
+            raise ConfigError(
+                f"min_lr[{i}]", f"a learning rate >= the plateau's min_lr ({plateau.min_lr})", floor
+            )
+    return floors
+
+
 def plateau_scheduler(
-    optimizer: torch.optim.Optimizer, plateau: Plateau | Mapping[str, Any]
+    optimizer: torch.optim.Optimizer,
+    plateau: Plateau | Mapping[str, Any],
+    min_lr: Sequence[float] | None = None,
 ) -> PlateauScheduler:
-    """A :class:`PlateauScheduler` for ``optimizer`` running ``plateau`` (or its config).
+    """A :class:`PlateauScheduler` for ``optimizer`` running ``plateau`` (or its config);
+    ``min_lr``: one floor per param group (torch's list form), each at least the plateau's.
 
     >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> sched = plateau_scheduler(opt, lrcore.plateau(0.1, patience=0))
@@ -156,4 +204,4 @@ def plateau_scheduler(
     >>> sched.get_last_lr()
     [0.010000000000000002]
     """
-    return PlateauScheduler(optimizer, plateau)
+    return PlateauScheduler(optimizer, plateau, min_lr)
