@@ -29,9 +29,6 @@ FLOAT64 = "float64"
 FLOAT32 = "float32"
 """Evaluates in float32 only: within the schedule's float32 ulp bound."""
 
-RUNNERS = "lrcore.adapters._runners"
-
-
 @dataclasses.dataclass(frozen=True)
 class Backend:
     """One row of the table.
@@ -72,7 +69,7 @@ class Backend:
 
     @property
     def install_hint(self) -> str:
-        return f"pip install 'lrcore[{self.extra}]'"
+        return f"pip install '.[{self.extra}]' in lrcore's source tree, or '<wheel file>[{self.extra}]'"
 
 
 def bound_text(ulps: int | None) -> str:
@@ -85,16 +82,16 @@ def bound_text(ulps: int | None) -> str:
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("torch", "torch", ("torch",), HOST_FLOAT64, f"{RUNNERS}.torch", "torch", cost=3),
+        Backend("torch", "torch", ("torch",), HOST_FLOAT64, "lrcore.adapters.torch.runner", "torch", cost=3),
         Backend(
-            "optax", "optax", ("jax", "optax"), FLOAT32, f"{RUNNERS}.optax", "jax", {"JAX_ENABLE_X64": "0"}
+            "optax", "optax", ("jax", "optax"), FLOAT32, "lrcore.adapters.optax.runner", "jax", {"JAX_ENABLE_X64": "0"}
         ),
         Backend(
             "optax-x64",
             "optax",
             ("jax", "optax"),
             FLOAT64,
-            f"{RUNNERS}.optax",
+            "lrcore.adapters.optax.runner",
             "jax",
             {"JAX_ENABLE_X64": "1"},
             default=False,
@@ -104,7 +101,7 @@ BACKENDS: dict[str, Backend] = {
             "keras",
             ("keras", "tensorflow"),
             FLOAT64,
-            f"{RUNNERS}.keras",
+            "lrcore.adapters.keras.runner",
             "keras",
             {"KERAS_BACKEND": "tensorflow"},
             cost=4,
@@ -114,7 +111,7 @@ BACKENDS: dict[str, Backend] = {
             "keras",
             ("keras", "jax"),
             FLOAT32,
-            f"{RUNNERS}.keras",
+            "lrcore.adapters.keras.runner",
             "keras,jax",
             {"KERAS_BACKEND": "jax"},
             cost=3,
@@ -124,7 +121,7 @@ BACKENDS: dict[str, Backend] = {
             "keras",
             ("keras", "torch"),
             FLOAT64,
-            f"{RUNNERS}.keras",
+            "lrcore.adapters.keras.runner",
             "keras,torch",
             {"KERAS_BACKEND": "torch"},
             cost=8,

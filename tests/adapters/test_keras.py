@@ -1,7 +1,7 @@
 """The Keras adapter on the backend in ``KERAS_BACKEND`` (one process per backend).
 
 Every test trains for real with ``model.fit`` and reads the learning rate that was
-applied. The probe model (``lrcore.adapters._runners.keras.Probe``) is a zero table read
+applied. The probe model (``lrcore.adapters.keras.runner.Probe``) is a zero table read
 at the step index with the entry itself as loss: plain SGD leaves ``-lr_t`` in row ``t``,
 so the table after ``fit`` witnesses every applied learning rate exactly. SPEC 7:
 float32 equality where Keras computes in float64 (TensorFlow, torch, JAX with x64),
@@ -30,7 +30,7 @@ require(BACKEND)
 
 import lrcore  # noqa: E402
 from lrcore.adapters import keras as lrk  # noqa: E402
-from lrcore.adapters._runners import keras as runner  # noqa: E402
+from lrcore.adapters.keras import runner  # noqa: E402
 
 STEPS = 2000
 FLOAT64 = lrk.namespace().bits == 64
@@ -191,7 +191,7 @@ def test_load_in_a_fresh_process(tmp_path):
     path = str(tmp_path / "m.keras")
     model.save(path)
     code = (
-        "import keras, lrcore.adapters._runners.keras, json, sys\n"
+        "import keras, lrcore.adapters.keras.runner, json, sys\n"
         f"m = keras.models.load_model({path!r})\n"
         "print(json.dumps(m.optimizer._learning_rate.get_config()))\n"
     )

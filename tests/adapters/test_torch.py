@@ -25,7 +25,7 @@ from tests.conftest import require
 
 torch = require("torch")
 adapter = require("lrcore.adapters.torch")
-runner = require("lrcore.adapters._runners.torch")
+runner = require("lrcore.adapters.torch.runner")
 
 pytestmark = pytest.mark.torch
 
@@ -606,7 +606,7 @@ def test_runner_per_epoch_and_main(monkeypatch, capsys):
 def test_runner_as_a_module():
     request = {"config": CASES["one_cycle"].to_config(), "steps": 50}
     done = subprocess.run(
-        [sys.executable, "-m", "lrcore.adapters._runners.torch"],
+        [sys.executable, "-m", "lrcore.adapters.torch.runner"],
         input=json.dumps(request),
         capture_output=True,
         text=True,

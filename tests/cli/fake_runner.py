@@ -1,4 +1,4 @@
-"""A stand-in for the framework runners (``lrcore.adapters._runners.<name>``), for tests of
+"""A stand-in for the framework runners (``lrcore.adapters.<framework>.runner``), for tests of
 ``lrcore compare`` that must run without any framework.
 
 It speaks the runner protocol (JSON request on stdin, ``{"applied", "witness"}`` on

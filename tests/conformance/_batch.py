@@ -16,7 +16,7 @@ import traceback
 
 
 def main() -> None:
-    runner = importlib.import_module(f"lrcore.adapters._runners.{sys.argv[1]}")
+    runner = importlib.import_module(sys.argv[1])  # the runner module, as lrcore.backends names it
     jobs = json.load(sys.stdin)
     results = []
     for job in jobs:

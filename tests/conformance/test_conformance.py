@@ -1,7 +1,7 @@
 """Cross-backend conformance: the same config applies the same learning rate at every
 update in torch, optax and Keras (on the TensorFlow, JAX and torch backends).
 
-Each backend trains a small real model through its runner (``lrcore.adapters._runners``):
+Each backend trains a small real model through its runner (``lrcore.adapters.<framework>.runner``):
 torch reads the param group's lr before ``optimizer.step()``, optax records
 ``inject_hyperparams`` inside ``jax.jit``, Keras runs ``model.fit``. Every runner also
 returns a second witness: the learning rate recovered from the weight change of a plain
@@ -231,7 +231,7 @@ def test_random_configs_agree_across_backends(schedules: list[lrcore.Schedule], 
 
 
 def test_suite_catches_an_off_by_one_in_the_torch_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lrcore.adapters._runners import torch as runner
+    from lrcore.adapters.torch import runner
 
     real = runner.scheduler
 
@@ -250,7 +250,7 @@ def test_suite_catches_an_off_by_one_in_the_torch_step(monkeypatch: pytest.Monke
 def test_suite_catches_a_naive_float32_cosine_in_optax(monkeypatch: pytest.MonkeyPatch) -> None:
     import math
 
-    from lrcore.adapters._runners import optax as runner
+    from lrcore.adapters.optax import runner
     from lrcore.catalog import Cosine
 
     schedule = lrcore.cosine(start=3e-4, end=0.0, steps=100_000)

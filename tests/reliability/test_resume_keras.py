@@ -1,7 +1,7 @@
 """Resuming Keras training continues the learning-rate curve exactly, on the current backend
 (nox runs this file under TensorFlow, JAX and torch).
 
-The model is the conformance probe (``lrcore.adapters._runners.keras.Probe``): a table of
+The model is the conformance probe (``lrcore.adapters.keras.runner.Probe``): a table of
 zeros whose row ``t`` is read (gradient exactly 1) by update ``t`` only, so after plain SGD
 ``-table`` holds every learning rate that was *applied*, in float32, with nothing recorded
 from Python. A run of ``EPOCHS`` epochs of ``PER_EPOCH`` updates is the uninterrupted curve;
@@ -35,7 +35,7 @@ keras = require("keras")
 
 import lrcore  # noqa: E402
 from lrcore.adapters import keras as lrk  # noqa: E402
-from lrcore.adapters._runners.keras import probe, step_data, witness  # noqa: E402
+from lrcore.adapters.keras.runner import probe, step_data, witness  # noqa: E402
 from lrcore.adapters.keras import plateau_callback  # noqa: E402
 from lrcore.precision import float32_bound, ulps  # noqa: E402
 

@@ -8,7 +8,7 @@ Run by tests/reliability/test_distributed.py in a fresh process, on the backend 
 - ``tensorflow``: ``tf.distribute.MirroredStrategy`` over 2 logical CPU devices
   (``tf.config.set_logical_device_configuration``, before anything else touches TF).
 
-The model is the conformance probe (``lrcore.adapters._runners.keras.Probe``) with SGD
+The model is the conformance probe (``lrcore.adapters.keras.runner.Probe``) with SGD
 and ``lrcore.adapters.keras.schedule``. Update ``t`` reads the global batch of rows
 ``2t`` and ``2t + 1``, one per replica; the loss is their mean, so each row's gradient is
 exactly 1/2 and after the fit ``-2 * table[2t]`` is the learning rate applied at update
@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 import lrcore  # noqa: E402
 from lrcore.adapters import keras as lrk  # noqa: E402
-from lrcore.adapters._runners.keras import Probe, entry_loss, step_data  # noqa: E402
+from lrcore.adapters.keras.runner import Probe, entry_loss, step_data  # noqa: E402
 
 
 class IndexProbe(Probe):

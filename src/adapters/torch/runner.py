@@ -11,7 +11,7 @@ With ``steps_per_epoch`` the scheduler is stepped once per epoch (after every
 the reference is ``lrcore.per_epoch(schedule, steps_per_epoch)``.
 
     echo '{"config": {"type": "cosine", "start": 0.1, "end": 0, "steps": 100}, "steps": 120}' \\
-        | python -m lrcore.adapters._runners.torch
+        | python -m lrcore.adapters.torch.runner
 """
 
 from __future__ import annotations

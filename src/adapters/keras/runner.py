@@ -14,7 +14,7 @@ after ``fit`` is the witness of every applied learning rate, with no per-batch P
 schedule object evaluated at the optimizer's iterations (in one vectorised call), or the
 learning rate variable the callback set for the epoch.
 
-``python -m lrcore.adapters._runners.keras`` reads ``{"config", "steps",
+``python -m lrcore.adapters.keras.runner`` reads ``{"config", "steps",
 "steps_per_epoch"}`` as JSON on stdin and writes ``{"applied", "witness"}`` on stdout.
 """
 

@@ -15,7 +15,7 @@ per update ``t``:
   (exactly ``applied`` in float32 mode). A probe left to accumulate would lose
   ``log2(sum of rates / rate)`` bits of the rate to float32 rounding instead.
 
-Run as ``python -m lrcore.adapters._runners.optax`` with
+Run as ``python -m lrcore.adapters.optax.runner`` with
 ``{"config": ..., "steps": ..., "steps_per_epoch": ...}`` as JSON on stdin.
 """
 
