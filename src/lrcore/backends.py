@@ -29,6 +29,7 @@ FLOAT64 = "float64"
 FLOAT32 = "float32"
 """Evaluates in float32 only: within the schedule's float32 ulp bound."""
 
+
 @dataclasses.dataclass(frozen=True)
 class Backend:
     """One row of the table.
@@ -84,7 +85,13 @@ BACKENDS: dict[str, Backend] = {
     for b in (
         Backend("torch", "torch", ("torch",), HOST_FLOAT64, "lrcore.adapters.torch.runner", "torch", cost=3),
         Backend(
-            "optax", "optax", ("jax", "optax"), FLOAT32, "lrcore.adapters.optax.runner", "jax", {"JAX_ENABLE_X64": "0"}
+            "optax",
+            "optax",
+            ("jax", "optax"),
+            FLOAT32,
+            "lrcore.adapters.optax.runner",
+            "jax",
+            {"JAX_ENABLE_X64": "0"},
         ),
         Backend(
             "optax-x64",
