@@ -60,6 +60,7 @@ class Domain:
     counts: st.SearchStrategy[int]  # 0 or a step count
     fractions: st.SearchStrategy[float]  # in (0, 1]
     boundary_max: int  # the largest boundary or milestone
+    rising: bool = True  # whether an annealing curve may rise (start < end)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,14 @@ def increasing(lo: int, hi: int, min_size: int, max_size: int = 5) -> st.SearchS
     return st.lists(st.integers(lo, hi), min_size=min_size, max_size=max_size, unique=True).map(sorted)
 
 
+def ends(d: st.DrawFn, dom: Domain) -> Config:
+    """``start`` and ``end`` of an annealing curve (falling only, unless the domain allows rising)."""
+    start, end = d(dom.rates), d(dom.rates)
+    if not dom.rising:
+        start, end = max(start, end), min(start, end)
+    return {"start": start, "end": end}
+
+
 def rates_list(d: st.DrawFn, dom: Domain, size: int) -> list[float]:
     return d(st.lists(dom.rates, min_size=size, max_size=size))
 
@@ -222,14 +231,15 @@ def _cyclic(d: st.DrawFn, dom: Domain) -> Config:
 def _warmup_stable_decay(d: st.DrawFn, dom: Domain) -> Config:
     total = d(dom.steps)
     warmup = d(st.integers(0, total))
+    peak, end = d(dom.rates), d(dom.rates)
     return {
         "type": "warmup_stable_decay",
-        "peak": d(dom.rates),
+        "peak": peak,
         "warmup": warmup,
         "decay": d(st.integers(0, total - warmup)),
         "total": total,
         "start": d(dom.rates),
-        "end": d(dom.rates),
+        "end": end if dom.rising else min(end, peak),
         "decay_shape": d(st.sampled_from(["linear", "cosine", "1-sqrt"])),
     }
 
@@ -238,8 +248,7 @@ def _tanh(d: st.DrawFn, dom: Domain) -> Config:
     lower = d(st.floats(-40.0, 39.0))
     return {
         "type": "tanh",
-        "start": d(dom.rates),
-        "end": d(dom.rates),
+        **ends(d, dom),
         "steps": d(dom.steps),
         "lower": lower,
         "upper": d(st.floats(lower + 0.5, 40.0)),
@@ -323,8 +332,7 @@ TABLE: dict[str, Rows] = {
         },
         config=lambda d, dom: {
             "type": "polynomial",
-            "start": d(dom.rates),
-            "end": d(dom.rates),
+            **ends(d, dom),
             "steps": d(dom.steps),
             "power": d(st.floats(0.1, 5.0)),
             "cycle": d(st.booleans()),
@@ -359,8 +367,7 @@ TABLE: dict[str, Rows] = {
         },
         config=lambda d, dom: {
             "type": "cosine",
-            "start": d(dom.rates),
-            "end": d(dom.rates),
+            **ends(d, dom),
             "steps": d(dom.steps),
             "exponent": d(st.one_of(st.sampled_from([1.0, 2.0, 0.5, 3.7]), st.floats(0.25, 4.0))),
         },
@@ -608,8 +615,7 @@ TABLE: dict[str, Rows] = {
         },
         config=lambda d, dom: {
             "type": "cosine_restarts",
-            "start": d(dom.rates),
-            "end": d(dom.rates),
+            **ends(d, dom),
             "first_cycle": d(dom.steps),
             "cycle_mult": d(st.integers(1, 3)),
             "peak_decay": d(dom.fractions),
@@ -1148,6 +1154,8 @@ def _domains() -> dict[str, Domain]:
             counts=st.integers(0, 600),
             fractions=st.floats(min_value=0.5, max_value=1.0),
             boundary_max=400,
+            # Rising curves are off in float32 today (see the strict xfail in test_precision.py).
+            rising=False,
         ),
     }
 
