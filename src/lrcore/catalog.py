@@ -215,6 +215,16 @@ class Exponential(Schedule):
             return value
         return xp.maximum(value, self.bound) if self.rate < 1.0 else xp.minimum(value, self.bound)
 
+    def breakpoints(self) -> list[int]:
+        # The first ten stairs (as cosine_restarts lists its first ten cycles), none past the bound.
+        if not self.staircase:
+            return [self.begin] if self.begin > 0 else []
+        stairs = range(1, 11)
+        if self.bound is not None and self.start > 0 and self.bound > 0:
+            last = math.ceil(math.log(self.bound / self.start) / math.log(self.rate))
+            stairs = range(1, min(11, last + 1))
+        return [self.begin + k * self.steps for k in stairs]
+
 
 class Step(Schedule):
     """``start * gamma ** (t // step_size)`` (torch StepLR).
@@ -230,6 +240,9 @@ class Step(Schedule):
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         return exp_steps(xp, xp.floordiv(t, self.step_size), math.log(self.gamma), self.start, xp.int_max)
+
+    def breakpoints(self) -> list[int]:
+        return [] if self.gamma == 1.0 else [k * self.step_size for k in range(1, 11)]
 
 
 class Multistep(Schedule):

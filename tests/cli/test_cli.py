@@ -578,3 +578,15 @@ def test_readme_command_section_lists_every_backend_and_exit_code() -> None:
         assert f"| {backend.bound} |" in row and f"`lrcore[{backend.extra}]`" in row, row
     for code, meaning in EXIT_CODES.items():
         assert f"| {code} | {meaning} |" in section
+
+
+@pytest.mark.parametrize("name", ["keras-exponential-decay", "step-decay-per-epoch"])
+def test_show_lists_the_steps_where_a_staircase_drops(name: str, tmp_path: Path) -> None:
+    schedule = lrcore.load(bundled(name))
+    values = schedule.values(np.arange(1_100_000))
+    drops = (np.flatnonzero(np.diff(values) != 0) + 1).tolist()
+    assert drops and schedule.breakpoints()[:5] == drops[:5]
+    done = lrcore_cmd("show", name, "--steps", "3000", cwd=tmp_path)
+    assert done.returncode == 0
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("  breakpoints")]
+    assert line.split(None, 1)[1].startswith(", ".join(f"{b:,}" for b in drops[:3]))
