@@ -217,3 +217,62 @@ def test_nonfinite_raise_and_torch_divergence_on_minus_inf() -> None:
         theirs.step(m)
     assert theirs.best == -math.inf and ours.best == 1.0
     assert ours.num_bad_epochs == 1 and np.isfinite(ours.get_last_lr()[0])
+
+
+# -- per-group floors (torch's min_lr list) -----------------------------------------------
+
+
+def grouped_optimizer(lr: float, groups: int) -> torch.optim.Optimizer:
+    return torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(2))]} for _ in range(groups)], lr=lr)
+
+
+@pytest.mark.parametrize("eps", [1e-8, 0.0, 1e-3])
+def test_per_group_min_lr_equals_torch(eps: float) -> None:
+    floors = [0.0, 1e-3, 0.02]
+    params = {"mode": "min", "factor": 0.5, "patience": 1, "cooldown": 1, "eps": eps}
+    rng = np.random.default_rng(3)
+    metrics = (np.cumsum(rng.normal(0.0, 1.0, 200)) + 0.3 * np.arange(200)).tolist()  # drifts up: reduces
+    opt_torch, opt_ours = grouped_optimizer(0.1, 3), grouped_optimizer(0.1, 3)
+    theirs = ReduceLROnPlateau(opt_torch, min_lr=floors, **params)
+    ours = plateau_scheduler(opt_ours, Plateau(0.1, **params), min_lr=floors)
+    for m in metrics:
+        theirs.step(m)
+        ours.step(m)
+        assert [g["lr"] for g in opt_ours.param_groups] == [g["lr"] for g in opt_torch.param_groups]
+    final = [g["lr"] for g in opt_ours.param_groups]
+    assert final[2] == 0.02 and final[0] < 0.02  # the floors do differ per group
+    if eps < 1e-3:  # (a large eps stops the reductions above the lower floors)
+        assert final[1] == 1e-3 and final[0] < 1e-3
+
+
+def test_per_group_min_lr_with_a_schedule_and_resume() -> None:
+    floors = [0.004, 0.01]
+    opt = grouped_optimizer(1.0, 2)
+    sched = plateau_scheduler(opt, SCHEDULE_PLATEAU, min_lr=floors)
+    seen: list[list[float]] = []
+    for metric in METRICS[:6]:
+        for _ in range(25):
+            seen.append([g["lr"] for g in opt.param_groups])
+            opt.step()
+            sched.step()
+        sched.step(metric)
+    resumed = plateau_scheduler(grouped_optimizer(1.0, 2), Plateau(0.5))
+    resumed.load_state_dict(sched.state_dict())
+    for metric in METRICS[6:]:
+        for _ in range(25):
+            seen.append([g["lr"] for g in resumed.optimizer.param_groups])
+            resumed.step()
+        resumed.step(metric)
+    for i, floor in enumerate(floors):
+        expected = reference_lrs(
+            lrcore.from_config({**SCHEDULE_PLATEAU.to_config(), "min_lr": floor}), METRICS, 25
+        )
+        assert [row[i] for row in seen] == expected.tolist()
+
+
+def test_per_group_min_lr_refusals() -> None:
+    with pytest.raises(lrcore.ConfigError, match="min_lr"):
+        plateau_scheduler(grouped_optimizer(0.1, 2), Plateau(0.1), min_lr=[0.0])
+    with pytest.raises(lrcore.ConfigError) as info:
+        plateau_scheduler(grouped_optimizer(0.1, 2), Plateau(0.1, min_lr=0.01), min_lr=[0.01, 0.001])
+    assert info.value.path == "min_lr[1]"
