@@ -53,7 +53,7 @@ def test_current_rate_in_a_jitted_loop(name):
     for i in range(UPDATES * micro):
         params, state, count, rate = step(params, state, jnp.full(3, 0.5 + i % 3))
         counts.append(int(count))
-        rates.append(np.float32(rate))
+        rates.append(np.asarray(rate))
     # MultiSteps counts applied updates, not micro-batches (SPEC section 3).
     assert counts == [(i + 1) // micro for i in range(UPDATES * micro)]
     assert_float32_contract(rates, counts, float64=X64)
