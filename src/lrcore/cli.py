@@ -217,7 +217,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         # a gate that checked nothing must not pass
         print(
             "error: nothing was compared: no framework of the chosen backends is installed "
-            "(pip install 'lrcore[all]')",
+            "(pip install '.[all]' in lrcore's source tree, or '<wheel file>[all]')",
             file=sys.stderr,
         )
         status = EXIT_NOTHING
@@ -417,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_show)
 
     images = ", ".join(f".{f}" for f in IMAGE_FORMATS)
-    plot = sub.add_parser("plot", help="plot a schedule with matplotlib (pip install 'lrcore[plot]')")
+    plot = sub.add_parser("plot", help="plot a schedule with matplotlib (lrcore's plot extra)")
     _add_config(plot)
     plot.add_argument("--steps", type=_positive, help="steps to plot (default: a little past the horizon)")
     plot.add_argument(

@@ -25,7 +25,9 @@ class MissingMatplotlib(RuntimeError):
     """matplotlib is not installed."""
 
     def __init__(self) -> None:
-        super().__init__("plotting needs matplotlib: pip install 'lrcore[plot]'")
+        super().__init__(
+            "plotting needs matplotlib: pip install '.[plot]' in lrcore's source tree, or '<wheel file>[plot]'"
+        )
 
 
 def _pyplot() -> Any:

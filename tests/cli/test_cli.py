@@ -163,7 +163,7 @@ def test_without_matplotlib(tmp_path: Path) -> None:
     done = lrcore_cmd("plot", "one-cycle", cwd=tmp_path, path=(hide,))
     assert (
         done.returncode == 1
-        and "pip install 'lrcore[plot]'" in done.stderr
+        and "pip install '.[plot]' in lrcore's source tree" in done.stderr
         and "Traceback" not in done.stderr
     )
     assert not (tmp_path / "lrcore-plot.png").exists()
@@ -183,7 +183,7 @@ def test_without_matplotlib(tmp_path: Path) -> None:
         cwd=tmp_path,
         path=(hide,),
     )
-    assert done.returncode == 1 and "pip install 'lrcore[plot]'" in done.stderr
+    assert done.returncode == 1 and "pip install '.[plot]' in lrcore's source tree" in done.stderr
 
 
 def test_export_csv_is_exact(tmp_path: Path) -> None:
@@ -396,14 +396,17 @@ def test_compare_not_installed_is_skipped_by_default_and_fails_when_requested(tm
     done = lrcore_cmd("compare", "--steps", "100", "--no-plot", cwd=tmp_path, modes=modes)
     assert done.returncode == 0, done.stdout + done.stderr
     (row,) = [line for line in done.stdout.splitlines() if line.startswith("keras-tensorflow ")]
-    assert row.rstrip().endswith("not installed (pip install 'lrcore[keras]')")
+    assert row.rstrip().endswith(
+        "not installed (pip install '.[keras]' in lrcore's source tree, or '<wheel file>[keras]')"
+    )
     assert "skipped (not installed): keras-tensorflow, keras-jax" in done.stdout
     done = lrcore_cmd(
         "compare", "--steps", "100", "--no-plot", "--backends", "torch,keras-jax", cwd=tmp_path, modes=modes
     )
     assert done.returncode == 3
     assert (
-        "error: requested backend not installed: keras-jax (pip install 'lrcore[keras,jax]')" in done.stderr
+        "error: requested backend not installed: keras-jax (pip install '.[keras,jax]' in lrcore's source tree"
+        in done.stderr
     )
 
 
