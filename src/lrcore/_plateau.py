@@ -15,7 +15,9 @@ advances, one metric report (a validation) at a time::
 The state machine (torch's, bit for bit). A report ``m`` is an improvement when
 ``m < best * (1 - threshold)`` (``mode="min"``, ``threshold_mode="rel"``),
 ``m < best - threshold`` (min, abs), ``m > best * (threshold + 1)`` (max, rel) or
-``m > best + threshold`` (max, abs); ``best`` starts at +inf (min) or -inf (max). An
+``m > best + threshold`` (max, abs), each moved by a further ``atol`` when it is set
+(optax's ``reduce_on_plateau`` uses ``rtol`` and ``atol`` together: ``m < best * (1 - rtol) - atol``;
+the default 0 is torch's rule); ``best`` starts at +inf (min) or -inf (max). An
 improvement sets ``best = m`` and ``num_bad_epochs = 0``, anything else adds one bad
 epoch. During a cooldown (``cooldown_counter > 0``) the counter goes down by one and
 bad epochs are forgotten. When ``num_bad_epochs > patience`` (torch counts *more
@@ -119,6 +121,7 @@ class Plateau(Declared):
     min_lr: float = param(Rate(), 0.0)
     eps: float = param(Real(min=0.0), 1e-8)
     nonfinite: str = param(Choice(*NONFINITE), "ignore")
+    atol: float = param(Real(min=0.0), 0.0)
 
     def check(self) -> None:
         if self.threshold_mode == "rel" and self.threshold >= 1.0:
@@ -211,9 +214,13 @@ class Plateau(Declared):
         best, bad, cooldown, level, reductions, reports = state
         if self.mode == "min":
             bound = best * (1.0 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold
+            if self.atol:  # only when set: torch's bound stays the same expression
+                bound = bound - self.atol
             better = metric < bound
         else:
             bound = best * (self.threshold + 1.0) if self.threshold_mode == "rel" else best + self.threshold
+            if self.atol:
+                bound = bound + self.atol
             better = metric > bound
         finite = (metric > -math.inf) & (metric < math.inf)  # False for NaN and +-inf
         better = better & finite

@@ -387,3 +387,45 @@ def test_level_after_beyond_the_table() -> None:
         state = p.update(state, float(i))  # ever worse: a reduction per report
     assert state.reductions == CHAIN_CAP + 4
     assert p.level_after(state.reductions) == state.level
+
+
+# -- atol: an absolute margin on top of the threshold (optax's rtol and atol together) -------
+
+
+@pytest.mark.parametrize(
+    ("mode", "threshold_mode", "threshold", "atol", "metrics", "bad"),
+    [
+        # min, rel: better iff m < best * (1 - threshold) - atol
+        ("min", "rel", 0.1, 0.05, [1.0, 0.86, 0.84], [0, 1, 0]),
+        # min, abs: better iff m < best - threshold - atol
+        ("min", "abs", 0.1, 0.05, [1.0, 0.86, 0.84], [0, 1, 0]),
+        # max, rel: better iff m > best * (1 + threshold) + atol
+        ("max", "rel", 0.1, 0.05, [1.0, 1.14, 1.16], [0, 1, 0]),
+        # max, abs: better iff m > best + threshold + atol
+        ("max", "abs", 0.1, 0.05, [1.0, 1.14, 1.16], [0, 1, 0]),
+        # rel with threshold 0: optax's rtol=0, a purely absolute margin
+        ("min", "rel", 0.0, 0.5, [3.0, 2.6, 2.4], [0, 1, 0]),
+    ],
+)
+def test_atol_moves_the_improvement_bound(
+    mode: str, threshold_mode: str, threshold: float, atol: float, metrics: list[float], bad: list[int]
+) -> None:
+    p = Plateau(0.1, mode=mode, threshold=threshold, threshold_mode=threshold_mode, atol=atol, patience=5)
+    without = Plateau(0.1, mode=mode, threshold=threshold, threshold_mode=threshold_mode, patience=5)
+    state, plain = p.initial_state(), without.initial_state()
+    seen, seen_plain = [], []
+    for m in metrics:
+        state, plain = p.update(state, m), without.update(plain, m)
+        seen.append(state.num_bad_epochs)
+        seen_plain.append(plain.num_bad_epochs)
+    assert seen == bad
+    assert seen_plain[1] == 0  # without the margin the second report improves
+    assert lrcore.from_config(p.to_config()) == p and p.to_config()["atol"] == atol
+
+
+def test_atol_defaults_to_torchs_rule_and_refuses_negatives() -> None:
+    assert "atol" not in Plateau(0.1).to_config()
+    assert Plateau(0.1, atol=0.0) == Plateau(0.1)
+    with pytest.raises(ConfigError) as info:
+        Plateau(0.1, atol=-1e-3)
+    assert info.value.path == "atol"
