@@ -343,14 +343,14 @@ def reduce_on_plateau(
 
     optax reduces when the count of reports without improvement *reaches* ``patience``
     (torch, and lrcore's plateau, when it exceeds it): lrcore's ``patience`` is one less. An
-    improvement is ``value < (1 - rtol) * best - atol`` (min mode only); the reduction
-    ``scale * factor`` always applies (``eps=0``), floored at ``min_scale``.
+    improvement is ``value < (1 - rtol) * best - atol`` (min mode only: lrcore's
+    ``threshold=rtol`` with ``atol``); the reduction ``scale * factor`` always applies
+    (``eps=0``), floored at ``min_scale``.
 
     Refused, each with what to do instead: ``patience < 1`` (optax then reduces on every
-    improvement and never again), ``rtol`` and ``atol`` both non-zero (lrcore's threshold is
-    relative or absolute), ``min_scale > 0`` with a schedule (lrcore's floor is a learning
-    rate, not a scale), and ``accumulation_size > 1`` (report the mean of every
-    ``accumulation_size`` values instead: ``plateau_transform``'s ``report=`` argument).
+    improvement and never again), ``rtol == 1``, ``min_scale > 0`` with a schedule (lrcore's
+    floor is a learning rate, not a scale), and ``accumulation_size > 1`` (report the mean of
+    every ``accumulation_size`` values instead: ``plateau_transform``'s ``report=`` argument).
     """
     where = "reduce_on_plateau"
     factor = number(where, "factor", factor, minimum=0.0, open_min=True)
@@ -362,12 +362,8 @@ def reduce_on_plateau(
     atol = number(where, "atol", atol, minimum=0.0)
     if rtol == 0.0 and atol == 0.0:  # optax: ValueError
         raise ConfigError(f"{where}.atol", "a positive number when rtol is 0", atol)
-    if rtol > 0.0 and atol > 0.0:
-        raise ConfigError(
-            f"{where}.atol",
-            "0 when rtol > 0 (lrcore's plateau threshold is relative or absolute, not both)",
-            atol,
-        )
+    if rtol == 1.0:
+        raise ConfigError(f"{where}.rtol", "a number < 1 (an improvement would need a negative value)", rtol)
     patience = integer(where, "patience", patience)
     if patience < 1:
         raise ConfigError(
@@ -401,8 +397,9 @@ def reduce_on_plateau(
         mode="min",
         factor=factor,
         patience=patience - 1,
-        threshold=rtol if rtol > 0.0 else atol,
-        threshold_mode="rel" if rtol > 0.0 else "abs",
+        threshold=rtol,
+        threshold_mode="rel",
+        atol=atol,  # optax's bound, (1 - rtol) * best - atol, term for term
         cooldown=cooldown,
         min_lr=min_lr,
         eps=0.0,
