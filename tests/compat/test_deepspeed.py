@@ -223,3 +223,19 @@ def test_refuses_more_and_says_why(ds_config: dict[str, object], path: str) -> N
     with pytest.raises(lrcore.ConfigError) as info:
         DS.from_config(ds_config)
     assert info.value.path == path
+
+
+def test_per_group_lists_port_one_group() -> None:
+    ds_config = config("OneCycle", cycle_min_lr=[1e-5, 2e-5], cycle_max_lr=[1e-3, 3e-3], cycle_momentum=False)
+    param = [torch.nn.Parameter(torch.zeros(1, dtype=torch.float64)) for _ in range(2)]
+    opt = torch.optim.SGD([{"params": [p]} for p in param], lr=BASE_LR)
+    sched = lr_schedules.OneCycle(opt, **ds_config["scheduler"]["params"])
+    native = np.empty((N, 2))
+    for t in range(N):
+        native[t] = [g["lr"] for g in opt.param_groups]
+        opt.step()
+        sched.step()
+    for i in range(2):
+        assert_close(DS.from_config(ds_config, group=i).values(np.arange(N)), native[:, i])
+    with pytest.raises(lrcore.ConfigError, match="group=i"):
+        DS.from_config(ds_config)

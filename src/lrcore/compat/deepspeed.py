@@ -277,11 +277,14 @@ def from_config(
     *,
     base_lr: float | None = None,
     horizon: int | None = None,
+    group: int | None = None,
 ) -> Schedule:
     """The lrcore schedule of a DeepSpeed config's ``scheduler`` section.
 
     ``base_lr`` (the optimizer's lr) defaults to the config's ``optimizer.params.lr``; WarmupLR
     without ``warmup_max_lr`` and WarmupCosineLR need it. ``horizon`` is LRRangeTest's length.
+    DeepSpeed takes a list (one value per param group) for its learning rates and momenta:
+    ``group=i`` ports group ``i``'s curve.
     """
     if isinstance(ds_config, (str, os.PathLike)):
         with open(ds_config, encoding="utf-8") as file:
@@ -308,6 +311,17 @@ def from_config(
                 f"scheduler.params.{key}", "-1 (a schedule starts at 0; resume through the adapter)", value
             )
     params.pop("last_batch_iteration", None)
+    for key, value in params.items():
+        if isinstance(value, (list, tuple)):
+            if group is None:
+                raise ConfigError(
+                    f"scheduler.params.{key}",
+                    "a number (for DeepSpeed's per-group list, pass group=i)",
+                    value,
+                )
+            if not 0 <= group < len(value):
+                raise ConfigError("group", f"a param group index in [0, {len(value)})", group)
+            params[key] = value[group]
     if base_lr is None:
         optimizer = ds_config.get("optimizer")
         if isinstance(optimizer, Mapping) and isinstance(optimizer.get("params"), Mapping):
