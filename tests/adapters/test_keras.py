@@ -200,6 +200,28 @@ def test_load_in_a_fresh_process(tmp_path):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"schedule": schedule.to_config()}
 
 
+@pytest.mark.parametrize(
+    ("make", "registered", "old_module"),
+    [
+        (lambda s: lrk.schedule(s), "lrcore>KerasSchedule", "lrcore.adapters.keras"),
+        (
+            lambda s: lrk.plateau_schedule(lrcore.plateau(s)),
+            "lrcore>PlateauSchedule",
+            "lrcore.adapters._plateau_keras",
+        ),
+    ],
+)
+def test_saved_before_the_adapter_became_a_package_still_loads(make, registered, old_module):
+    """Keras finds a third-party class by its registered name, never by its module: files saved
+    when the adapters were flat modules (``old_module``) load as long as the names are kept."""
+    schedule = make(lrcore.cosine(start=0.1, end=0.0, steps=100))
+    saved = keras.saving.serialize_keras_object(schedule)
+    assert saved["registered_name"] == registered
+    assert saved["module"].startswith("lrcore.adapters.keras.")
+    loaded = keras.saving.deserialize_keras_object({**saved, "module": old_module})
+    assert type(loaded) is type(schedule) and loaded.get_config() == schedule.get_config()
+
+
 @pytest.mark.parametrize("how", ["schedule", "callback-step", "callback-epoch"])
 def test_resume_from_checkpoint_continues_the_curve(tmp_path, how):
     schedule = CASES["warmup_join_nested"]
@@ -351,6 +373,17 @@ def test_callback_refuses_an_optimizer_holding_a_schedule():
     model = runner.probe(4, keras.optimizers.SGD(learning_rate=native))
     with pytest.raises(TypeError, match="ExponentialDecay"):
         fit(model, 0, 4, callbacks=[lrk.callback(schedule, interval="epoch")])
+
+
+@pytest.mark.parametrize("as_config", [False, True])
+def test_a_plateau_is_refused_at_construction_pointing_to_plateau_callback(as_config):
+    plateau = lrcore.plateau(lrcore.cosine(start=0.1, end=0.0, steps=100), patience=2)
+    value = plateau.to_config() if as_config else plateau
+    for make in (lrk.schedule, lrk.callback):
+        with pytest.raises(
+            lrcore.ConfigError, match=r"^schedule: .*lrcore\.adapters\.keras\.plateau_callback"
+        ):
+            make(value)
 
 
 def test_callback_arguments():

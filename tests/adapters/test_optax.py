@@ -361,3 +361,10 @@ def test_runner_main_speaks_json(monkeypatch, capsys):
     result = json.loads(capsys.readouterr().out)
     assert len(result["applied"]) == len(result["witness"]) == 50
     assert_meets_contract(result["applied"], CASES["cosine"].values(np.arange(50)), "main")
+
+
+@pytest.mark.parametrize("as_config", [False, True])
+def test_a_plateau_is_refused_at_construction_pointing_to_plateau_transform(as_config):
+    plateau = lrcore.plateau(CASES["cosine"], patience=2)
+    with pytest.raises(lrcore.ConfigError, match=r"^schedule: .*lrcore\.adapters\.optax\.plateau_transform"):
+        schedule(plateau.to_config() if as_config else plateau)

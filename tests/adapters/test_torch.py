@@ -539,6 +539,17 @@ def test_bad_arguments_raise_clear_errors():
         adapter.scheduler(opt, [CASES["cosine"]])
 
 
+@pytest.mark.parametrize("as_config", [False, True])
+def test_a_plateau_is_refused_at_construction_pointing_to_plateau_scheduler(as_config):
+    plateau = lrcore.plateau(CASES["cosine"], patience=2)
+    value = plateau.to_config() if as_config else plateau
+    _, opt = three_groups()
+    with pytest.raises(lrcore.ConfigError, match=r"^schedule: .*lrcore\.adapters\.torch\.plateau_scheduler"):
+        adapter.scheduler(opt, value)
+    with pytest.raises(lrcore.ConfigError, match=r"^schedule\[1\]: .*plateau_scheduler"):
+        adapter.scheduler(opt, [CASES["cosine"], value, CASES["step"]])
+
+
 def test_loading_a_foreign_state_dict_is_an_error():
     model = Regression(sgd)
     native = torch.optim.lr_scheduler.StepLR(model.optimizer, step_size=3)
