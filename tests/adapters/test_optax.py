@@ -24,8 +24,7 @@ optax = require("optax")
 jnp = jax.numpy
 
 import lrcore  # noqa: E402
-from lrcore.adapters.optax import runner  # noqa: E402
-from lrcore.adapters.optax import JaxNamespace, namespace, schedule  # noqa: E402
+from lrcore.adapters.optax import JaxNamespace, namespace, runner, schedule  # noqa: E402
 from lrcore.precision import float32_bound, ulps  # noqa: E402
 
 X64 = bool(jax.config.jax_enable_x64)

@@ -35,8 +35,8 @@ keras = require("keras")
 
 import lrcore  # noqa: E402
 from lrcore.adapters import keras as lrk  # noqa: E402
-from lrcore.adapters.keras.runner import probe, step_data, witness  # noqa: E402
 from lrcore.adapters.keras import plateau_callback  # noqa: E402
+from lrcore.adapters.keras.runner import probe, step_data, witness  # noqa: E402
 from lrcore.precision import float32_bound, ulps  # noqa: E402
 
 EPOCHS = 8
