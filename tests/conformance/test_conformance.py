@@ -12,6 +12,8 @@ rounding; float32 JAX and Keras-on-JAX within ``lrcore.precision.float32_bound``
 The jobs of one backend run in one process (``tests/conformance/_batch.py``), each backend
 in its own. At the end the suite writes the per-backend deviation table as text and JSON
 (``build/conformance/report.txt`` and ``.json``, or ``$LRCORE_CONFORMANCE_REPORT``).
+Each backend's batch runs once, when the first test that needs it asks for it (the
+``runs`` fixture), so every test here also runs alone and in any order.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from hypothesis import strategies as st
 import lrcore
 from lrcore.compare import BACKENDS, Backend, reproduce_command
 from lrcore.precision import float32_bound, ulps
-from tests.catalog_cases import CASES
+from tests.catalog_cases import CASES, CONFORMANCE_DOMAIN, configs
 
 pytestmark = pytest.mark.conformance
 
@@ -92,18 +94,32 @@ def run_batch(backend: Backend, jobs: list[dict[str, Any]]) -> list[dict[str, An
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-RESULTS: dict[str, dict[str, Any]] = {}
+# (schedule, steps, steps_per_epoch, the runner's result) by job name
+Runs = dict[str, tuple[lrcore.Schedule, int, int | None, dict[str, Any]]]
 
 
-@pytest.fixture(scope="module", params=BACKEND_NAMES)
-def backend_results(request: pytest.FixtureRequest) -> tuple[Backend, dict[str, Any]]:
-    backend = BACKENDS[request.param]
-    jobs = jobs_for(backend.name)
-    payload = [{"config": s.to_config(), "steps": n, "steps_per_epoch": spe} for _, s, n, spe in jobs]
-    results = run_batch(backend, payload)
-    by_name = {name: (s, n, spe, r) for (name, s, n, spe), r in zip(jobs, results, strict=True)}
-    RESULTS[backend.name] = by_name
-    return backend, by_name
+class BackendRuns:
+    """Each backend's batch of jobs, run when a test first asks for that backend and kept
+    for the module: every test asks for the backends it needs, so each one runs alone and in
+    any order, and no batch runs twice."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, Runs] = {}
+
+    def __getitem__(self, name: str) -> Runs:
+        if name not in self._runs:
+            jobs = jobs_for(name)
+            payload = [{"config": s.to_config(), "steps": n, "steps_per_epoch": spe} for _, s, n, spe in jobs]
+            results = run_batch(BACKENDS[name], payload)
+            self._runs[name] = {
+                job: (s, n, spe, r) for (job, s, n, spe), r in zip(jobs, results, strict=True)
+            }
+        return self._runs[name]
+
+
+@pytest.fixture(scope="module")
+def runs() -> BackendRuns:
+    return BackendRuns()
 
 
 def check(
@@ -116,18 +132,45 @@ def check(
 ) -> dict[str, Any]:
     """Hold one run to its bound; on failure name the config, backend, first differing
     step, both values and the ulp distance, with a command that reproduces it."""
-    assert "error" not in result, f"{backend.name} failed on {name}:\n{result.get('error')}"
-    target = lrcore.per_epoch(schedule, spe) if spe else schedule
-    reference = target.values(np.arange(steps))
+    summary = measure(backend, name, schedule, steps, spe, result)
+    assert "error" not in summary, f"{backend.name} failed on {name}:\n{summary['error']}"
+    for label in ("applied", "witness"):
+        t = summary[f"{label}_first_over"]
+        if t is not None:
+            command = reproduce_command(schedule.to_config(), steps, backend.name, spe)
+            pytest.fail(
+                f"{backend.name} breaks its bound ({summary['bound']}) on {name} [{label}]: first at step {t}: "
+                f"{summary[f'{label}_at_first']!r} vs reference {summary['reference_at_first']!r} "
+                f"({summary[f'{label}_ulps_at_first']} float32 ulps apart)\n"
+                f"  config: {json.dumps(schedule.to_config())}\n  reproduce: {command}"
+            )
+    return summary
+
+
+def measure(
+    backend: Backend,
+    name: str,
+    schedule: lrcore.Schedule,
+    steps: int,
+    spe: int | None,
+    result: dict[str, Any],
+) -> dict[str, Any]:
+    """How far one run's applied and witness learning rates are from the reference, and the
+    first step (if any) where each breaks the backend's bound."""
     bound = backend.ulps if not backend.ulps else float32_bound(schedule)
-    summary = {
+    summary: dict[str, Any] = {
         "backend": backend.name,
         "case": name,
         "steps": steps,
         "bound": "bit-exact" if bound is None else bound,
     }
-    for label, values in (("applied", result["applied"]), ("witness", result["witness"])):
-        values = np.asarray(values, dtype=np.float64)
+    if "error" in result:
+        summary["error"] = result["error"]
+        return summary
+    target = lrcore.per_epoch(schedule, spe) if spe else schedule
+    reference = target.values(np.arange(steps))
+    for label in ("applied", "witness"):
+        values = np.asarray(result[label], dtype=np.float64)
         assert values.shape == reference.shape, (
             f"{backend.name} {name}: {values.size} {label} values for {steps} steps"
         )
@@ -140,80 +183,49 @@ def check(
         summary[f"{label}_max_rel"] = float(
             np.max(np.abs(values - reference) / np.where(reference == 0, 1, reference))
         )
-        if bad.size:
-            t = int(bad[0])
-            command = reproduce_command(schedule.to_config(), steps, backend.name, spe)
-            pytest.fail(
-                f"{backend.name} breaks its bound ({summary['bound']}) on {name} [{label}]: first at step {t}: "
-                f"{values[t]!r} vs reference {reference[t]!r} ({int(distance[t])} float32 ulps apart)\n"
-                f"  config: {json.dumps(schedule.to_config())}\n  reproduce: {command}"
-            )
+        first = int(bad[0]) if bad.size else None
+        summary[f"{label}_first_over"] = first
+        if first is not None:
+            summary[f"{label}_at_first"] = float(values[first])
+            summary[f"{label}_ulps_at_first"] = int(distance[first])
+            summary["reference_at_first"] = float(reference[first])
     return summary
 
 
-SUMMARIES: list[dict[str, Any]] = []
-
-
-def test_every_case_meets_the_contract(backend_results: tuple[Backend, dict[str, Any]]) -> None:
-    backend, by_name = backend_results
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+def test_every_case_meets_the_contract(runs: BackendRuns, name: str) -> None:
+    backend = BACKENDS[name]
     failures = []
-    for name, (schedule, steps, spe, result) in by_name.items():
+    for case, (schedule, steps, spe, result) in runs[name].items():
         try:
-            SUMMARIES.append(check(backend, name, schedule, steps, spe, result))
+            check(backend, case, schedule, steps, spe, result)
         except pytest.fail.Exception as error:
             failures.append(str(error))
     assert not failures, "\n\n".join(failures)
 
 
-def test_all_backends_agree_with_each_other() -> None:
+# The backends held to float32(reference) or better: equal to the reference, so to each other.
+EXACT = [name for name in BACKEND_NAMES if BACKENDS[name].ulps in (None, 0)]
+
+
+def test_all_backends_agree_with_each_other(runs: BackendRuns) -> None:
     """Equal to the reference means equal to each other; this reads it off directly: the
     float32 roundings of the float64-capable backends are identical everywhere."""
-    exact = [b for b in ("torch", "optax-x64", "keras-tensorflow", "keras-torch") if b in RESULTS]
-    if len(exact) < 2:
-        pytest.skip("needs the backend runs of test_every_case_meets_the_contract")
-    first = RESULTS[exact[0]]
-    for other in exact[1:]:
-        for name, (_, _, _, result) in RESULTS[other].items():
-            if name not in first:  # long horizons run on some backends only
-                continue
+    assert len(EXACT) >= 2, EXACT
+    first = runs[EXACT[0]]
+    for other in EXACT[1:]:
+        shared = first.keys() & runs[other].keys()  # long horizons run on some backends only
+        assert len(shared) >= len(CASES), f"{EXACT[0]} and {other} share only {sorted(shared)}"
+        for name in shared:
             a = np.asarray(first[name][3]["applied"], dtype=np.float64).astype(np.float32)
-            b = np.asarray(result["applied"], dtype=np.float64).astype(np.float32)
-            assert np.array_equal(a, b), f"{exact[0]} and {other} differ on {name}"
+            b = np.asarray(runs[other][name][3]["applied"], dtype=np.float64).astype(np.float32)
+            assert np.array_equal(a, b), f"{EXACT[0]} and {other} differ on {name}"
 
 
 # -- random valid configs (hypothesis), each through every backend in one batch ---------
 
-rates = st.floats(min_value=1e-5, max_value=1.0)
-leaf = st.one_of(
-    st.builds(lrcore.cosine, start=rates, end=st.just(0.0), steps=st.integers(10, 600)),
-    st.builds(lrcore.linear, start=rates, end=rates, steps=st.integers(1, 600)),
-    st.builds(
-        lrcore.exponential,
-        start=rates,
-        rate=st.floats(0.5, 1.0),
-        steps=st.integers(1, 200),
-        staircase=st.booleans(),
-    ),
-    st.builds(lrcore.one_cycle, peak=rates, total=st.integers(20, 600), three_phase=st.booleans()),
-    st.builds(
-        lrcore.cyclic,
-        low=st.just(1e-4),
-        high=rates,
-        up=st.integers(1, 100),
-        mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
-        gamma=st.floats(0.99, 1.0),
-    ),
-    st.builds(lrcore.tanh, start=rates, end=st.just(1e-5), steps=st.integers(1, 600)),
-)
-random_schedules = st.recursive(
-    leaf,
-    lambda inner: st.one_of(
-        st.builds(lrcore.warmup, inner, steps=st.integers(1, 100)),
-        st.builds(lrcore.scale, inner, factor=st.floats(0.1, 1.0)),
-        st.builds(lambda a, b, n: lrcore.join([a, b], boundaries=[n]), inner, inner, st.integers(1, 400)),
-    ),
-    max_leaves=3,
-)
+# Every type of the case table, nested, over short horizons that real training loops replay.
+random_schedules = configs(CONFORMANCE_DOMAIN, max_leaves=3).map(lrcore.from_config)
 
 
 @settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -272,18 +284,33 @@ def test_suite_catches_a_naive_float32_cosine_in_optax(monkeypatch: pytest.Monke
 # -- the report ------------------------------------------------------------------------
 
 
-def test_write_the_deviation_report() -> None:
-    """The per-backend maximum deviation table, as text and JSON (runs last in this file)."""
-    if not SUMMARIES:
-        pytest.skip("no backend results to report")
+def test_write_the_deviation_report(runs: BackendRuns) -> None:
+    """The per-backend maximum deviation table, as text and JSON; every backend's runs
+    within their bounds."""
+    summaries = [
+        measure(BACKENDS[name], case, *run) for name in BACKEND_NAMES for case, run in runs[name].items()
+    ]
     table: dict[str, dict[str, Any]] = {}
-    for row in SUMMARIES:
+    for row in summaries:
         entry = table.setdefault(
             row["backend"],
-            {"cases": 0, "max_ulps": 0, "max_rel": 0.0, "witness_max_ulps": 0, "worst_case": None},
+            {
+                "cases": 0,
+                "bound": BACKENDS[row["backend"]].bound,
+                "errors": 0,
+                "over_bound": [],
+                "max_ulps": 0,
+                "max_rel": 0.0,
+                "witness_max_ulps": 0,
+                "worst_case": None,
+            },
         )
         entry["cases"] += 1
-        entry["bound"] = row["bound"]
+        if "error" in row:
+            entry["errors"] += 1
+            continue
+        if row["applied_first_over"] is not None or row["witness_first_over"] is not None:
+            entry["over_bound"].append(row["case"])
         if row["applied_max_ulps"] >= entry["max_ulps"]:
             entry["max_ulps"], entry["worst_case"] = row["applied_max_ulps"], row["case"]
         entry["max_rel"] = max(entry["max_rel"], row["applied_max_rel"])
@@ -300,8 +327,13 @@ def test_write_the_deviation_report() -> None:
     target = Path(os.environ.get("LRCORE_CONFORMANCE_REPORT", ROOT / "build" / "conformance" / "report"))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.with_suffix(".txt").write_text(text + "\n")
-    target.with_suffix(".json").write_text(
-        json.dumps({"backends": table, "runs": SUMMARIES}, indent=1) + "\n"
-    )
+    report = {"backends": table, "runs": summaries}
+    target.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
     print("\n" + text)
-    assert all(isinstance(e["max_ulps"], int) for e in table.values())
+    assert json.loads(target.with_suffix(".json").read_text()) == report
+    assert list(table) == list(BACKEND_NAMES)
+    assert [e["cases"] for e in table.values()] == [len(jobs_for(name)) for name in BACKEND_NAMES]
+    broken = {
+        name: (e["errors"], e["over_bound"]) for name, e in table.items() if e["errors"] or e["over_bound"]
+    }
+    assert not broken, f"runs with errors or over their bound (errors, cases): {broken}\n{text}"
