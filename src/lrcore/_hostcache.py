@@ -11,7 +11,6 @@ refill, never a wrong value.
 The cache is a memo, not state: dropping it (``clear()``) changes no value, and the
 adapters never save it.
 
->>> import numpy as np
 >>> cache = HostCache(lambda steps: (0.5 * steps).tolist(), size=4)
 >>> cache[2], cache[5], len(cache)
 (1.0, 2.5, 4)
