@@ -43,8 +43,13 @@ nox.options.sessions = [
 ]
 
 ROOT = Path(__file__).parent
-PYTHONS = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', (ROOT / "pyproject.toml").read_text())
+PROJECT = (ROOT / "pyproject.toml").read_text()
+PYTHONS = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', PROJECT)
 OLDEST, NEWEST = PYTHONS[0], PYTHONS[-1]
+if f'requires-python = ">={OLDEST}"' not in PROJECT:  # what is declared is what is tested
+    raise SystemExit(
+        f"pyproject.toml: requires-python must be >={OLDEST}, the oldest Python its classifiers list"
+    )
 PYTHON = "3.11"  # torch's CPU wheel (see above), so the sessions that need torch
 CONSTRAINTS = ("-c", "constraints-lock.txt")
 PYTEST = ("pytest", "-p", "no:cacheprovider")
