@@ -44,13 +44,14 @@ if TYPE_CHECKING:
 
 __all__ = ["EXAMPLES", "EXAMPLES_DIR", "EXIT_CODES", "UsageError", "build_parser", "main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING, EXIT_NOTHING = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_CODES = {
     EXIT_OK: "success (compare: every backend that ran kept its bound)",
     EXIT_FAILED: "a backend broke its bound or its runner failed; a plot that was asked for could not be written",
     EXIT_USAGE: "a bad config or option",
     EXIT_MISSING: "a backend named with --backends is not installed",
     EXIT_NOTHING: "nothing was compared: no framework of the chosen backends is installed",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); the runner processes are stopped",
 }
 COMPARE_DEFAULT_CAP = 10_000  # default --steps of compare when a schedule never settles
 
@@ -514,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `lrcore export ... | head`: the reader left, nothing is wrong
         sys.stderr.close()
         return EXIT_OK
