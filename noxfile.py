@@ -38,6 +38,7 @@ nox.options.sessions = [
     "keras-torch",
     "conformance",
     "distributed",
+    "integrations",
     "oldest",
     "wheel",
 ]
@@ -68,7 +69,7 @@ def core(session: nox.Session) -> None:
     session.run(
         *PYTEST,
         "-m",
-        "not (torch or optax or keras or conformance or distributed)",
+        "not (torch or optax or keras or conformance or distributed or integrations)",
         *session.posargs,
         env={"LRCORE_TEST_BACKENDS": "", **QUIET_TF},
     )
@@ -235,6 +236,24 @@ def wheel(session: nox.Session) -> None:
             session.run(str(venv / "bin" / "lrcore"), "compare", external=True, env=QUIET_TF)
     finally:
         shutil.rmtree(run_folder, ignore_errors=True)
+
+
+@nox.session(python=PYTHON)
+def integrations(session: nox.Session) -> None:
+    """Where users train: Lightning, the Hugging Face Trainer and accelerate, Flax NNX and
+    linen, Keras fit (on torch), OmegaConf and Hydra; plus the examples/ scripts."""
+    install(session, "torch,jax,test")
+    session.install(
+        *CONSTRAINTS, "keras", "lightning", "transformers", "accelerate", "flax", "hydra-core", "omegaconf"
+    )
+    # torchvision does not load against the CPU torch build, and Lightning imports it when it is
+    # installed: none of these packages needs it, so its presence means a dependency pulled it in.
+    session.run(
+        "python", "-c", "import importlib.util as u, sys; sys.exit(u.find_spec('torchvision') is not None)"
+    )
+    required = "torch,jax,optax,keras,lightning,transformers,accelerate,flax,hydra,omegaconf"
+    env = {"LRCORE_TEST_BACKENDS": required, "KERAS_BACKEND": "torch", **QUIET_TF}
+    session.run(*PYTEST, "-m", "integrations", "tests/integrations", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)
