@@ -15,6 +15,7 @@ import lrcore
 from lrcore.precision import float32_bound, ulps
 from tests.catalog_cases import CASES
 from tests.conftest import require
+from tests.integrations import PLAN
 
 pytestmark = pytest.mark.integrations
 
@@ -126,3 +127,25 @@ def test_one_schedule_file_for_a_torch_run_and_a_jax_run():
     values = np.asarray(jax.jit(jax.vmap(lr))(counts))
     distance = ulps(plan.values(np.arange(cfg.updates)), values)
     assert distance.max() <= (0 if jax.config.jax_enable_x64 else float32_bound(plan))
+
+
+def test_hydra_target_builds_a_plateau_and_the_adapters():
+    torch = require("torch")
+    require("keras")
+    lrk = require("lrcore.adapters.keras")
+    plateau = lrcore.plateau(PLAN, patience=2, factor=0.5)
+    cfg = OmegaConf.create(
+        {
+            "plateau": _targets(plateau.to_config()),
+            "on_plateau": {
+                "_target_": "lrcore.adapters.torch.plateau_scheduler",
+                "_partial_": True,
+                "plateau": "${plateau}",
+            },
+            "keras": {"_target_": "lrcore.adapters.keras.schedule", "schedule": _targets(PLAN.to_config())},
+        }
+    )
+    assert instantiate(cfg.plateau, _convert_="all") == plateau
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=1.0)
+    assert instantiate(cfg.on_plateau, _convert_="all")(optimizer).plateau == plateau
+    assert instantiate(cfg.keras, _convert_="all") == lrk.schedule(PLAN)
