@@ -207,7 +207,10 @@ def _yaml_problem(error: Exception, text: str) -> tuple[str, str]:
         return _snippet(text), problem
     lines = text.splitlines()
     line = lines[mark.line] if mark.line < len(lines) else ""
-    return f"line {mark.line + 1}: {_snippet(line)}", f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return (
+        f"line {mark.line + 1}: {_snippet(line)}",
+        f"line {mark.line + 1}, column {mark.column + 1}: {problem}",
+    )
 
 
 def _snippet(text: str) -> str:
