@@ -802,6 +802,21 @@ TABLE: dict[str, Rows] = {
             Bad("negative-at-end", "values[9999]", {"values": [0.1] * 9999 + [-1.0]}),
         ),
     ),
+    "rex": Rows(
+        cases={"rex": lrcore.rex(start=0.1, end=0.001, steps=1500)},
+        goldens=(
+            Golden(
+                lrcore.rex(start=1.0, steps=100),
+                exact={0: 1.0, 100: 0.0, 10**9: 0.0},
+                near={t: (1 - t / 100) / (0.5 + 0.5 * (1 - t / 100)) for t in (1, 25, 50, 99)},
+                source="Chen et al., REX",
+            ),
+        ),
+        long={"rex": lrcore.rex(start=3e-4, end=0.0, steps=N)},
+        config=lambda d, dom: {"type": "rex", **ends(d, dom), "steps": d(dom.steps)},
+        base={"type": "rex", "start": 0.1, "end": 0.001, "steps": 100},
+        fields={"start": "rate", "end": "rate", "steps": "steps"},
+    ),
 }
 
 

@@ -716,6 +716,30 @@ class Table(Schedule):
         return len(self.values_) - 1
 
 
+class Rex(Schedule):
+    """REX (Chen et al., budgeted training): ``end + (start - end) * (1 - z) / (1/2 + (1 - z)/2)``
+    with ``z = t / steps``, then ``end``. It stays near ``start`` longer than linear and drops
+    to ``end`` at the horizon.
+
+    >>> lrcore.rex(start=1.0, steps=100)(50)
+    0.6666666666666666
+    """
+
+    type = "rex"
+    start: float = param(Rate())
+    end: float = param(Rate(), 0.0)
+    steps: int = param(Steps())
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        t = clamp_steps(xp, t, self.steps)
+        r = fraction(xp, self.steps - t, self.steps)  # 1 - z, from the remaining steps
+        return self.end + (self.start - self.end) * ((r + r) / (1.0 + r))
+
+    @property
+    def horizon(self) -> int | None:
+        return self.steps
+
+
 @functools.lru_cache(maxsize=64)
 def _cycle_starts(first_cycle: int, cycle_mult: int) -> tuple[int, ...]:
     """SGDR cycle starts up to the int64 sentinel (computed once, not per values() chunk)."""
