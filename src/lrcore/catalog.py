@@ -219,6 +219,8 @@ class Exponential(Schedule):
         # The first ten stairs (as cosine_restarts lists its first ten cycles), none past the bound.
         if not self.staircase:
             return [self.begin] if self.begin > 0 else []
+        if self.rate == 1.0:  # a flat staircase has no stairs (and log(rate) is 0)
+            return []
         stairs = range(1, 11)
         if self.bound is not None and self.start > 0 and self.bound > 0:
             last = math.ceil(math.log(self.bound / self.start) / math.log(self.rate))
