@@ -408,3 +408,37 @@ def test_runner(steps_per_epoch):
     ref = expected.values(np.arange(1000))
     assert_conforms(result["applied"], ref, "runner applied")
     assert_conforms(result["witness"], ref, "runner witness")
+
+
+# -- durations (SPEC section 8) -------------------------------------------------------
+
+RECIPE = lrcore.warmup(
+    lrcore.join(
+        [lrcore.cosine(start=0.1, end=0.001, steps="8ep"), lrcore.constant(value=0.001)], boundaries=["8ep"]
+    ),
+    steps="5%",
+)
+
+
+@pytest.mark.parametrize("kind", ["schedule", "callback"])
+def test_a_recipe_with_durations_is_bound_by_the_adapter(kind):
+    steps_per_epoch, total = 20, 200
+    bound = RECIPE.bind(total_steps=total, steps_per_epoch=steps_per_epoch)
+    bind = {"total_steps": total, "steps_per_epoch": steps_per_epoch}
+    if kind == "schedule":
+        lr, callbacks = lrk.schedule(RECIPE, **bind), []
+        assert lr.schedule == bound
+    else:
+        lr, callbacks = 0.5, [lrk.callback(RECIPE, **bind)]
+    optimizer = keras.optimizers.SGD(learning_rate=lr)
+    model = runner.probe(total, optimizer, 1)
+    fit(model, 0, total, callbacks=callbacks)
+    assert_conforms(runner.witness(model), bound.values(np.arange(total)), f"{kind}: weight change")
+
+
+def test_an_unbound_recipe_is_refused_when_the_adapter_is_built():
+    for build in (lrk.schedule, lrk.callback):
+        with pytest.raises(lrcore.ConfigError, match="steps_per_epoch"):
+            build(RECIPE, total_steps=100)
+        with pytest.raises(lrcore.ConfigError, match="total_steps"):
+            build(RECIPE, steps_per_epoch=10)

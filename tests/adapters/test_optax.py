@@ -367,3 +367,41 @@ def test_a_plateau_is_refused_at_construction_pointing_to_plateau_transform(as_c
     plateau = lrcore.plateau(CASES["cosine"], patience=2)
     with pytest.raises(lrcore.ConfigError, match=r"^schedule: .*lrcore\.adapters\.optax\.plateau_transform"):
         schedule(plateau.to_config() if as_config else plateau)
+
+
+# -- durations (SPEC section 8) -------------------------------------------------------
+
+RECIPE = lrcore.warmup(
+    lrcore.join(
+        [lrcore.cosine(start=0.1, end=0.001, steps="8ep"), lrcore.constant(value=0.001)], boundaries=["8ep"]
+    ),
+    steps="5%",
+)
+
+
+@pytest.mark.parametrize(("steps_per_epoch", "total"), [(13, 13 * 10), (40, 40 * 10)])
+def test_a_recipe_with_durations_is_bound_by_the_adapter(steps_per_epoch, total):
+    lr = schedule(RECIPE, total_steps=total, steps_per_epoch=steps_per_epoch)
+    bound = RECIPE.bind(total_steps=total, steps_per_epoch=steps_per_epoch)
+    assert lr.schedule == bound
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=lr)
+    params = jnp.zeros(3)
+    state = tx.init(params)
+
+    @jax.jit
+    def step(params, state):
+        updates, state = tx.update(jnp.ones(3), state, params)
+        return optax.apply_updates(params, updates), state
+
+    applied = []
+    for _ in range(total + 5):
+        params, state = step(params, state)
+        applied.append(float(state.hyperparams["learning_rate"]))  # what the update applied
+    assert_meets_contract(applied, bound.values(np.arange(total + 5)), bound=float32_bound(bound))
+
+
+def test_an_unbound_recipe_is_refused_when_the_adapter_is_built():
+    with pytest.raises(lrcore.ConfigError, match="steps_per_epoch"):
+        schedule(RECIPE, total_steps=100)
+    with pytest.raises(lrcore.ConfigError, match="total_steps"):
+        schedule(RECIPE, steps_per_epoch=10)

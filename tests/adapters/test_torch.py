@@ -625,3 +625,31 @@ def test_runner_as_a_module():
         timeout=120,
     )
     assert json.loads(done.stdout)["applied"] == [CASES["one_cycle"](t) for t in range(50)]
+
+
+# -- durations (SPEC section 8) -------------------------------------------------------
+
+RECIPE = lrcore.warmup(
+    lrcore.join(
+        [lrcore.cosine(start=0.1, end=0.001, steps="8ep"), lrcore.constant(value=0.001)], boundaries=["8ep"]
+    ),
+    steps="5%",
+)
+
+
+@pytest.mark.parametrize(("steps_per_epoch", "total"), [(13, 13 * 10), (40, 40 * 10)])
+def test_a_recipe_with_durations_is_bound_by_the_scheduler(steps_per_epoch: int, total: int) -> None:
+    model = Regression(sgd)
+    sched = adapter.scheduler(model.optimizer, RECIPE, total_steps=total, steps_per_epoch=steps_per_epoch)
+    bound = RECIPE.bind(total_steps=total, steps_per_epoch=steps_per_epoch)
+    assert sched.schedules[0] == bound
+    assert train1(model, sched, total + 5) == bound.values(np.arange(total + 5)).tolist()
+
+
+def test_an_unbound_recipe_is_refused_when_the_scheduler_is_built() -> None:
+    model = Regression(sgd)
+    with pytest.raises(lrcore.ConfigError, match="steps_per_epoch") as info:
+        adapter.scheduler(model.optimizer, RECIPE, total_steps=100)
+    assert info.value.path.startswith("schedule.")
+    with pytest.raises(lrcore.ConfigError, match="total_steps"):
+        adapter.scheduler(model.optimizer, RECIPE, steps_per_epoch=10)

@@ -16,6 +16,7 @@ import numpy as np
 
 from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
+from lrcore._schedule import ready
 
 from .schedules import _as_lrcore
 
@@ -122,11 +123,21 @@ class ScheduleCallback(keras.callbacks.Callback):
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 
-def callback(schedule: Any, interval: str = "step", verbose: int = 0) -> ScheduleCallback:
+def callback(
+    schedule: Any,
+    interval: str = "step",
+    verbose: int = 0,
+    *,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
+) -> ScheduleCallback:
     """A Keras callback setting the optimizer's learning rate from ``schedule`` before
-    every batch (``interval="step"``) or epoch (``interval="epoch"``).
+    every batch (``interval="step"``) or epoch (``interval="epoch"``). A schedule with
+    durations (``"5%"``, ``"10ep"``) is bound here by ``total_steps`` / ``steps_per_epoch``.
 
     >>> model.fit(x, y, epochs=3, callbacks=[callback(lrcore.step(start=0.1, gamma=0.5, step_size=100))])
     ... # doctest: +SKIP
     """
+    if total_steps is not None or steps_per_epoch is not None:
+        schedule = ready(schedule, "schedule", total_steps=total_steps, steps_per_epoch=steps_per_epoch)
     return ScheduleCallback(schedule, interval=interval, verbose=verbose)

@@ -34,7 +34,7 @@ from keras import ops
 import lrcore
 from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
-from lrcore._schedule import as_schedule
+from lrcore._schedule import ready
 
 from .array_namespace import namespace
 
@@ -55,7 +55,7 @@ def _eager_torch() -> bool:
 def _as_lrcore(value: Any) -> lrcore.Schedule:
     if isinstance(value, KerasSchedule):
         return value.schedule
-    return as_schedule(value, "schedule")
+    return ready(value, "schedule")
 
 
 @keras.saving.register_keras_serializable(package="lrcore")
@@ -146,11 +146,20 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return f"KerasSchedule({self.schedule!r}{extra})"
 
 
-def schedule(schedule: Any, *, gradient_accumulation_steps: int | None = None) -> KerasSchedule:
+def schedule(
+    schedule: Any,
+    *,
+    gradient_accumulation_steps: int | None = None,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
+) -> KerasSchedule:
     """A ``keras.optimizers.schedules.LearningRateSchedule`` running ``schedule``.
 
-    ``schedule`` is an lrcore schedule or its config mapping.
+    ``schedule`` is an lrcore schedule or its config mapping; one with durations (``"5%"``,
+    ``"10ep"``) is bound here by ``total_steps`` / ``steps_per_epoch``.
 
     >>> optimizer = keras.optimizers.SGD(learning_rate=schedule(lrcore.cosine(start=0.1, end=0.0, steps=1000)))
     """
+    if total_steps is not None or steps_per_epoch is not None:
+        schedule = ready(schedule, "schedule", total_steps=total_steps, steps_per_epoch=steps_per_epoch)
     return KerasSchedule(schedule, gradient_accumulation_steps)

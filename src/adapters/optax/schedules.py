@@ -34,7 +34,7 @@ import numpy as np
 
 import lrcore
 from lrcore._namespace import Array
-from lrcore._schedule import as_schedule
+from lrcore._schedule import ready
 
 from .array_namespace import JaxNamespace, namespace
 
@@ -71,8 +71,15 @@ class OptaxSchedule:
         return f"lrcore.adapters.optax.schedule({self.schedule!r})"
 
 
-def schedule(schedule: lrcore.Schedule | Any, *, bits: int | None = None) -> OptaxSchedule:
-    """The optax schedule of an lrcore schedule (or of its config mapping).
+def schedule(
+    schedule: lrcore.Schedule | Any,
+    *,
+    bits: int | None = None,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
+) -> OptaxSchedule:
+    """The optax schedule of an lrcore schedule (or of its config mapping). A schedule with
+    durations (``"5%"``, ``"10ep"``) is bound here by ``total_steps`` / ``steps_per_epoch``.
 
     ``bits`` picks the evaluation width: 32 (int32 steps, float32) or 64 (int64 steps,
     float64, needs ``jax_enable_x64``); by default 64 exactly when x64 is on. The
@@ -86,7 +93,8 @@ def schedule(schedule: lrcore.Schedule | Any, *, bits: int | None = None) -> Opt
     0.025
     >>> opt = optax.inject_hyperparams(optax.sgd)(learning_rate=lr)
     """
-    fn = OptaxSchedule(as_schedule(schedule, "schedule"), bits)
+    bound = ready(schedule, "schedule", total_steps=total_steps, steps_per_epoch=steps_per_epoch)
+    fn = OptaxSchedule(bound, bits)
     _check_representable(fn, namespace(bits))
     return fn
 

@@ -71,7 +71,7 @@ from torch.optim.lr_scheduler import LRScheduler
 import lrcore
 from lrcore._errors import ConfigError
 from lrcore._hostcache import CHUNK, HostCache
-from lrcore._schedule import as_schedule
+from lrcore._schedule import as_schedule, ready
 
 __all__ = ["CHUNK", "MODES", "Scheduler", "scheduler"]
 
@@ -210,8 +210,11 @@ def scheduler(
     *,
     mode: str = "absolute",
     last_epoch: int = -1,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
 ) -> Scheduler:
-    """A torch LR scheduler running ``schedule`` (see :class:`Scheduler`).
+    """A torch LR scheduler running ``schedule`` (see :class:`Scheduler`). A schedule with
+    durations (``"5%"``, ``"10ep"``) is bound here by ``total_steps`` / ``steps_per_epoch``.
 
     >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> sched = scheduler(opt, lrcore.step(start=0.1, gamma=0.5, step_size=2))
@@ -222,6 +225,12 @@ def scheduler(
     >>> lrs
     [0.1, 0.1, 0.05, 0.05]
     """
+    if total_steps is not None or steps_per_epoch is not None:
+        bind = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch}
+        if isinstance(schedule, (list, tuple)):
+            schedule = [ready(s, f"schedule[{i}]", **bind) for i, s in enumerate(schedule)]
+        else:
+            schedule = ready(schedule, "schedule", **bind)
     return Scheduler(optimizer, schedule, mode=mode, last_epoch=last_epoch)
 
 
@@ -233,10 +242,11 @@ def _per_group(schedule: Any, groups: int) -> tuple[lrcore.Schedule, ...]:
                 f"one schedule per param group ({groups} groups)",
                 f"a list of {len(schedule)}",
             )
-        return tuple(as_schedule(s, f"schedule[{i}]") for i, s in enumerate(schedule))
+        return tuple(ready(s, f"schedule[{i}]") for i, s in enumerate(schedule))
     if isinstance(schedule, (lrcore.Schedule, lrcore.Plateau, Mapping)):
-        # as_schedule refuses a plateau (or its config) saying to use plateau_scheduler.
-        return (as_schedule(schedule, "schedule"),) * groups
+        # ready() refuses a plateau (or its config) saying to use plateau_scheduler, and an
+        # unbound duration naming the argument that binds it.
+        return (ready(schedule, "schedule"),) * groups
     raise ConfigError(
         "schedule", "an lrcore schedule, a config mapping, or a list with one per param group", schedule
     )
