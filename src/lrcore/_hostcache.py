@@ -61,7 +61,13 @@ class HostCache(dict[int, T]):
             raise ConfigError(self.name, f"a step in [0, {_INT64_MAX}]", t)
         # Offsets from t, so that the last chunk stops at int64's end instead of overflowing.
         steps = np.int64(t) + np.arange(min(self.size, _INT64_MAX - t + 1), dtype=np.int64)
-        values = list(self.fill(steps))
+        try:
+            values = list(self.fill(steps))
+        except ConfigError:
+            # A step ahead of t may be refused (after_horizon(policy="raise") past its horizon)
+            # while t itself is fine: the look-ahead must not raise early. t alone decides.
+            steps = steps[:1]
+            values = list(self.fill(steps))
         if len(values) != len(steps):
             raise ValueError(f"HostCache fill returned {len(values)} values for {len(steps)} steps")
         self.clear()

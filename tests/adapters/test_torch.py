@@ -653,3 +653,13 @@ def test_an_unbound_recipe_is_refused_when_the_scheduler_is_built() -> None:
     assert info.value.path.startswith("schedule.")
     with pytest.raises(lrcore.ConfigError, match="total_steps"):
         adapter.scheduler(model.optimizer, RECIPE, steps_per_epoch=10)
+
+
+def test_after_horizon_raise_fails_at_the_step_past_the_horizon_not_before() -> None:
+    s = lrcore.after_horizon(lrcore.linear(start=0.1, end=0.0, steps=6), policy="raise")
+    model = Regression(sgd)
+    sched = adapter.scheduler(model.optimizer, s)
+    assert train1(model, sched, 6) == s.values(np.arange(6)).tolist()
+    model.update()
+    with pytest.raises(lrcore.ConfigError, match="horizon"):
+        sched.step()  # to step 7, past the horizon 6

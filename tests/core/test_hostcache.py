@@ -104,3 +104,12 @@ def test_copies_start_empty_and_still_work(clone) -> None:
     assert isinstance(twin, HostCache) and len(twin) == 0
     assert (twin.size, twin.name) == (16, "step")
     assert twin[40] == schedule(40)
+
+
+def test_a_step_refused_ahead_does_not_fail_an_earlier_one() -> None:
+    """after_horizon(policy="raise"): the look-ahead crosses the horizon long before t does."""
+    s = lrcore.after_horizon(lrcore.linear(start=1.0, end=0.0, steps=4), policy="raise")
+    cache = HostCache(lambda steps: s.values(steps).tolist())
+    assert [cache[t] for t in range(5)] == [s(t) for t in range(5)]
+    with pytest.raises(lrcore.ConfigError, match="horizon"):
+        cache[5]
