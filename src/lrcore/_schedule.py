@@ -167,6 +167,12 @@ class Declared:
         return f"lrcore.{self.type}({', '.join(parts)})"
 
 
+# The optimizer hyperparameters a schedule can drive beside the learning rate (SPEC section 9).
+# "momentum" is SGD's momentum, or beta1 where the optimizer has betas and no momentum (torch's
+# OneCycleLR/CyclicLR rule); "beta1" is the Adam family's first beta; "weight_decay" as named.
+HYPERPARAMETERS = ("momentum", "beta1", "weight_decay")
+
+
 class Schedule(Declared):
     """Base class of every schedule: ``lr = schedule(t)`` for the step ``t``.
 
@@ -198,6 +204,13 @@ class Schedule(Declared):
     # A formula that keeps going past the horizon as a periodic curve (cosine) defines
     # ``periodic(t, xp)``; lrcore.after_horizon(s, "continue") uses it.
     periodic: Any = None
+
+    def hyperparameters(self) -> dict[str, Schedule]:
+        """Schedules for other optimizer hyperparameters that travel with this one (SPEC
+        section 9), keyed by a name in :data:`HYPERPARAMETERS`: ``one_cycle`` and ``cyclic``
+        with ``cycle_momentum`` give ``{"momentum": ...}``. Empty by default. The adapters
+        apply each beside the learning rate."""
+        return {}
 
     def float32_ulps(self) -> int:
         """This node's float32 ulp bound (SPEC section 7); :func:`lrcore.precision.float32_bound`
