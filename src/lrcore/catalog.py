@@ -448,15 +448,56 @@ class CosineRestarts(Schedule):
         return self._starts()[1:11]
 
 
+def _check_momentum(schedule: Cyclic | OneCycle) -> None:
+    """The momentum fields of ``cyclic`` and ``one_cycle``: ``base <= max``, and a momentum
+    curve carries no momentum side of its own."""
+    if schedule.base_momentum > schedule.max_momentum:
+        raise ConfigError(
+            "base_momentum", f"a value <= max_momentum ({schedule.max_momentum})", schedule.base_momentum
+        )
+    if schedule.cycle_momentum and schedule.curve == "momentum":
+        raise ConfigError(
+            "cycle_momentum",
+            "false where curve is 'momentum' (that schedule is itself the momentum side)",
+            schedule.cycle_momentum,
+        )
+
+
+def _momentum_side(schedule: Cyclic | OneCycle) -> dict[str, Schedule]:
+    """``hyperparameters()`` of ``cyclic`` and ``one_cycle``: with ``cycle_momentum``, the same
+    schedule with ``curve="momentum"`` under the key ``"momentum"``."""
+    if not schedule.cycle_momentum:
+        return {}
+    fields = {p.key: getattr(schedule, p.attr) for p in schedule._fields}
+    fields |= {"cycle_momentum": False, "curve": "momentum"}
+    return {"momentum": type(schedule)(**fields)}
+
+
+# The momentum fields torch's CyclicLR and OneCycleLR take: 0 <= momentum < 1 (Adam's beta1
+# must be below 1; torch checks the betas when the optimizer is built).
+_MOMENTUM = Real(min=0.0, max=1.0, max_open=True)
+_CURVES = Choice("lr", "momentum")
+
+
 class Cyclic(Schedule):
     """torch CyclicLR: up from ``low`` to ``high`` in ``up`` steps, back in ``down``.
 
     ``mode``: ``triangular`` (constant amplitude), ``triangular2`` (halved every cycle),
     ``exp_range`` (amplitude times ``gamma ** t``).
 
+    torch's momentum side: with ``cycle_momentum``, :meth:`hyperparameters` gives
+    ``{"momentum": ...}``, the same schedule with ``curve="momentum"``, whose value is
+    ``max_momentum - (max_momentum - base_momentum) * scale`` where the learning rate is
+    ``low + (high - low) * scale`` (down while the rate goes up). torch's CyclicLR cycles
+    momentum by default; here ``cycle_momentum`` defaults to false, so a config without it
+    keeps its meaning (``lrcore.compat.torch.CyclicLR`` and ``from_torch`` set it as torch does).
+
     >>> s = lrcore.cyclic(low=0.1, high=1.0, up=10)
     >>> s(0), s(10), s(20)
     (0.1, 1.0, 0.1)
+    >>> m = lrcore.cyclic(low=0.1, high=1.0, up=10, cycle_momentum=True).hyperparameters()["momentum"]
+    >>> m(0), m(10), m(20)
+    (0.9, 0.8, 0.9)
     """
 
     type = "cyclic"
@@ -466,27 +507,38 @@ class Cyclic(Schedule):
     down: int | None = param(Steps(), None)
     mode: str = param(Choice("triangular", "triangular2", "exp_range"), "triangular")
     gamma: float = param(Real(min=0.0, max=1.0, min_open=True), 1.0)
+    cycle_momentum: bool = param(Flag(), False)
+    base_momentum: float = param(_MOMENTUM, 0.8)
+    max_momentum: float = param(_MOMENTUM, 0.9)
+    curve: str = param(_CURVES, "lr")
 
     def check(self) -> None:
         if self.high < self.low:
             raise ConfigError("high", f"a value >= low ({self.low})", self.high)
+        _check_momentum(self)
+
+    def hyperparameters(self) -> dict[str, Schedule]:
+        return _momentum_side(self)
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         down = self.down if self.down is not None else self.up
         total = self.up + down
         cycle = xp.floordiv(t, total)
         into = xp.mod(t, total)
-        span = self.high - self.low
+        if self.curve == "momentum":  # the same shape from max_momentum down towards base
+            start, span = self.max_momentum, self.base_momentum - self.max_momentum
+        else:
+            start, span = self.low, self.high - self.low
         rising = fraction(xp, xp.minimum(into, self.up), self.up)
         falling = fraction(xp, xp.maximum(total - into, 0), down)
         shaped = xp.where(into <= self.up, rising, falling)
         if self.mode == "triangular":
-            return self.low + span * shaped
+            return start + span * shaped
         if self.mode == "triangular2":
             amp = exp_steps(xp, cycle, math.log(0.5), span, xp.int_max)
         else:
             amp = exp_steps(xp, t, math.log(self.gamma), span, xp.int_max)
-        return self.low + amp * shaped
+        return start + amp * shaped
 
 
 class OneCycle(Schedule):
@@ -497,9 +549,20 @@ class OneCycle(Schedule):
     ``three_phase``, back to the initial value at ``2 * warmup_fraction * total - 2``
     first). ``anneal`` is ``cos`` or ``linear``. Phase ends are torch's float steps.
 
+    torch's momentum side: with ``cycle_momentum``, :meth:`hyperparameters` gives
+    ``{"momentum": ...}``, the same schedule with ``curve="momentum"``: over the same
+    phases and anneal, from ``max_momentum`` down to ``base_momentum`` while the rate
+    rises, then back up to ``max_momentum`` (with ``three_phase``, held there in the third
+    phase). torch's OneCycleLR cycles momentum by default; here ``cycle_momentum`` defaults
+    to false, so a config without it keeps its meaning (``lrcore.compat.torch.OneCycleLR``
+    and ``from_torch`` set it as torch does).
+
     >>> s = lrcore.one_cycle(peak=1.0, total=100, warmup_fraction=0.25, anneal="linear")
     >>> s(0), s(24)
     (0.04, 1.0)
+    >>> m = lrcore.one_cycle(peak=1.0, total=100, anneal="linear", cycle_momentum=True)
+    >>> m.hyperparameters()["momentum"](0), m.hyperparameters()["momentum"](99)
+    (0.95, 0.95)
     """
 
     type = "one_cycle"
@@ -510,8 +573,16 @@ class OneCycle(Schedule):
     div_factor: float = param(Real(min=0.0, min_open=True), 25.0)
     final_div_factor: float = param(Real(min=0.0, min_open=True), 1e4)
     three_phase: bool = param(Flag(), False)
+    cycle_momentum: bool = param(Flag(), False)
+    base_momentum: float = param(_MOMENTUM, 0.85)
+    max_momentum: float = param(_MOMENTUM, 0.95)
+    curve: str = param(_CURVES, "lr")
+
+    def hyperparameters(self) -> dict[str, Schedule]:
+        return _momentum_side(self)
 
     def check(self) -> None:
+        _check_momentum(self)
         # A tiny div_factor would push the initial (or final) rate past float range.
         initial = self.peak / self.div_factor
         if initial > MAX_FLOAT:
@@ -536,14 +607,20 @@ class OneCycle(Schedule):
             begin = end
 
     def _phases(self) -> list[tuple[float, float, float, float]]:
-        initial = self.peak / self.div_factor
-        final = initial / self.final_div_factor
+        """``(begin, end, from, to)`` per phase, torch's ``_schedule_phases`` for the curve."""
+        if self.curve == "momentum":  # torch's start_momentum / end_momentum
+            initial = final = self.max_momentum
+            peak = self.base_momentum
+        else:
+            initial = self.peak / self.div_factor
+            final = initial / self.final_div_factor
+            peak = self.peak
         e1 = float(self.warmup_fraction * self.total) - 1
         last = float(self.total - 1)
         if not self.three_phase:
-            return [(0.0, e1, initial, self.peak), (e1, last, self.peak, final)]
+            return [(0.0, e1, initial, peak), (e1, last, peak, final)]
         e2 = float(2 * self.warmup_fraction * self.total) - 2
-        return [(0.0, e1, initial, self.peak), (e1, e2, self.peak, initial), (e2, last, initial, final)]
+        return [(0.0, e1, initial, peak), (e1, e2, peak, initial), (e2, last, initial, final)]
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         t = clamp_steps(xp, t, self.total - 1)
