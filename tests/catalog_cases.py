@@ -128,6 +128,7 @@ REFUSED: dict[str, list[tuple[str, Any]]] = {
     "count": [("negative", -5), ("fraction", 2.5), ("absurd", 10**30)],  # >= 0
     "positive": [("zero", 0.0), ("negative", -0.5)],  # a number > 0
     "non_negative": [("negative", -0.5)],
+    "momentum": [("negative", -0.1), ("one", 1.0), ("above-one", 1.5)],  # 0 <= momentum < 1
 }
 # An optional field whose default is None takes null; otherwise it refuses what its class does.
 REFUSED |= {f"{cls}_or_none": values for cls, values in REFUSED.items()}
@@ -213,6 +214,19 @@ def _inverse_sqrt(d: st.DrawFn, dom: Domain) -> Config:
     return config
 
 
+def momentum_fields(d: st.DrawFn) -> Config:
+    """The momentum side of ``cyclic`` and ``one_cycle``: either the learning-rate curve,
+    with or without ``cycle_momentum``, or the momentum curve itself; ``base <= max < 1``."""
+    base = d(st.floats(0.0, 0.999))
+    config: Config = {"base_momentum": base, "max_momentum": d(st.floats(base, 0.999))}
+    curve = d(st.sampled_from(["lr", "momentum"]))
+    if curve == "momentum":
+        config["curve"] = curve
+    else:
+        config["cycle_momentum"] = d(st.booleans())
+    return config if d(st.booleans()) else {}
+
+
 def _cyclic(d: st.DrawFn, dom: Domain) -> Config:
     low = d(dom.rates)
     config: Config = {
@@ -225,7 +239,7 @@ def _cyclic(d: st.DrawFn, dom: Domain) -> Config:
     }
     if d(st.booleans()):
         config["down"] = d(dom.steps)
-    return config
+    return config | momentum_fields(d)
 
 
 def _warmup_stable_decay(d: st.DrawFn, dom: Domain) -> Config:
@@ -634,6 +648,10 @@ TABLE: dict[str, Rows] = {
             "cyclic": lrcore.cyclic(low=0.001, high=0.1, up=200),
             "cyclic_triangular2": lrcore.cyclic(low=0.001, high=0.1, up=150, down=250, mode="triangular2"),
             "cyclic_exp_range": lrcore.cyclic(low=0.001, high=0.1, up=200, mode="exp_range", gamma=0.999),
+            # torch's momentum side (what hyperparameters()["momentum"] gives with cycle_momentum)
+            "cyclic_momentum": lrcore.cyclic(
+                low=0.001, high=0.1, up=150, down=250, mode="triangular2", curve="momentum"
+            ),
         },
         goldens=(
             Golden(
@@ -646,6 +664,32 @@ TABLE: dict[str, Rows] = {
                 exact={10: 1.0, 30: 0.5, 50: 0.25},
             ),
             Golden(lrcore.cyclic(low=0.0, high=1.0, up=10, mode="exp_range", gamma=0.9), near={10: 0.9**10}),
+            # the momentum side: max_momentum - (max_momentum - base_momentum) * scale
+            Golden(
+                lrcore.cyclic(low=0.1, high=1.0, up=10, down=20, curve="momentum"),
+                exact={0: 0.9, 10: 0.8, 30: 0.9},
+                near={5: 0.9 - 0.1 * 0.5, 20: 0.9 - 0.1 * 0.5},
+                source="torch CyclicLR(cycle_momentum=True)",
+            ),
+            Golden(
+                lrcore.cyclic(
+                    low=0.0,
+                    high=1.0,
+                    up=10,
+                    mode="triangular2",
+                    curve="momentum",
+                    base_momentum=0.5,
+                    max_momentum=0.9,
+                ),
+                exact={0: 0.9, 10: 0.5, 20: 0.9},
+                near={30: 0.9 - 0.4 * 0.5, 50: 0.9 - 0.4 * 0.25},
+                source="torch CyclicLR(mode='triangular2', cycle_momentum=True)",
+            ),
+            Golden(
+                lrcore.cyclic(low=0.0, high=1.0, up=10, mode="exp_range", gamma=0.9, curve="momentum"),
+                near={10: 0.9 - 0.1 * 0.9**10, 15: 0.9 - 0.1 * 0.5 * 0.9**15},
+                source="torch CyclicLR(mode='exp_range', cycle_momentum=True)",
+            ),
         ),
         long={
             "cyclic": lrcore.cyclic(low=1e-4, high=1e-2, up=20_000, down=30_000),
@@ -653,12 +697,34 @@ TABLE: dict[str, Rows] = {
             "cyclic_exp_range": lrcore.cyclic(
                 low=1e-4, high=1e-2, up=2_000, mode="exp_range", gamma=0.9999995
             ),
+            "cyclic_momentum": lrcore.cyclic(
+                low=1e-4,
+                high=1e-2,
+                up=20_000,
+                down=30_000,
+                mode="exp_range",
+                gamma=0.9999995,
+                curve="momentum",
+            ),
         },
         config=_cyclic,
         base={"type": "cyclic", "low": 0.001, "high": 0.1, "up": 10},
-        fields={"low": "rate", "high": "rate", "up": "steps", "down": "steps_or_none"},
+        fields={
+            "low": "rate",
+            "high": "rate",
+            "up": "steps",
+            "down": "steps_or_none",
+            "base_momentum": "momentum",
+            "max_momentum": "momentum",
+        },
         bad=(
             Bad("high-below-low", "high", {"low": 0.1, "high": 0.01}),
+            Bad("base-momentum-above-max", "base_momentum", {"base_momentum": 0.95, "max_momentum": 0.9}),
+            Bad("base-momentum-above-default-max", "base_momentum", {"base_momentum": 0.95}, "0.9"),
+            Bad("cycle-momentum-string", "cycle_momentum", {"cycle_momentum": "yes"}),
+            Bad("cycle-momentum-int", "cycle_momentum", {"cycle_momentum": 1}),
+            Bad("curve-typo", "curve", {"curve": "momentun"}, "did you mean 'momentum'"),
+            Bad("momentum-curve-cycling", "cycle_momentum", {"curve": "momentum", "cycle_momentum": True}),
             Bad("mode-typo", "mode", {"mode": "triangle"}, "did you mean 'triangular'"),
             Bad("mode-number", "mode", {"mode": 2}),
             Bad("gamma-above-one", "gamma", {"mode": "exp_range", "gamma": 1.01}),
@@ -669,6 +735,16 @@ TABLE: dict[str, Rows] = {
             "one_cycle": lrcore.one_cycle(peak=0.1, total=1500),
             "one_cycle_three_phase": lrcore.one_cycle(
                 peak=0.1, total=1333, warmup_fraction=0.25, anneal="linear", three_phase=True
+            ),
+            # torch's momentum side (what hyperparameters()["momentum"] gives with cycle_momentum)
+            "one_cycle_momentum": lrcore.one_cycle(peak=0.1, total=1500, curve="momentum"),
+            "one_cycle_momentum_three_phase": lrcore.one_cycle(
+                peak=0.1,
+                total=1333,
+                warmup_fraction=0.25,
+                anneal="linear",
+                three_phase=True,
+                curve="momentum",
             ),
         },
         goldens=(
@@ -683,6 +759,31 @@ TABLE: dict[str, Rows] = {
                 near={58: 1 / 25},  # 2 * 0.3 * 100 - 2
                 source="torch OneCycleLR(three_phase=True)",
             ),
+            # the momentum side: max -> base while the rate rises, base -> max after
+            Golden(
+                lrcore.one_cycle(peak=1.0, total=100, warmup_fraction=0.3, curve="momentum"),
+                exact={0: 0.95, 29: 0.85, 99: 0.95, 1000: 0.95},
+                near={
+                    10: 0.85 + (0.95 - 0.85) / 2 * (math.cos(math.pi * 10 / 29) + 1),
+                    60: 0.95 + (0.85 - 0.95) / 2 * (math.cos(math.pi * 31 / 70) + 1),
+                },
+                source="torch OneCycleLR(cycle_momentum=True)",
+            ),
+            Golden(
+                lrcore.one_cycle(
+                    peak=1.0,
+                    total=100,
+                    warmup_fraction=0.3,
+                    three_phase=True,
+                    anneal="linear",
+                    curve="momentum",
+                    base_momentum=0.5,
+                    max_momentum=0.9,
+                ),
+                exact={0: 0.9, 29: 0.5, 58: 0.9, 70: 0.9, 99: 0.9},
+                near={10: 0.9 + (0.5 - 0.9) * 10 / 29, 40: 0.5 + (0.9 - 0.5) * 11 / 29},
+                source="torch OneCycleLR(three_phase=True, cycle_momentum=True)",
+            ),
         ),
         long={
             "one_cycle": lrcore.one_cycle(peak=0.01, total=N),
@@ -690,20 +791,39 @@ TABLE: dict[str, Rows] = {
                 peak=0.01, total=N - 3, warmup_fraction=0.2345, three_phase=True
             ),
             "one_cycle_linear": lrcore.one_cycle(peak=0.01, total=N, anneal="linear"),
+            "one_cycle_momentum": lrcore.one_cycle(
+                peak=0.01, total=N - 3, warmup_fraction=0.2345, three_phase=True, curve="momentum"
+            ),
         },
-        config=lambda d, dom: {
-            "type": "one_cycle",
-            "peak": d(dom.rates),
-            "total": 20 + d(dom.counts),
-            "warmup_fraction": d(st.floats(0.1, 0.45)),
-            "anneal": d(st.sampled_from(["cos", "linear"])),
-            "div_factor": d(st.floats(1.0, 1e3)),
-            "final_div_factor": d(st.floats(1.0, 1e5)),
-            "three_phase": d(st.booleans()),
-        },
+        config=lambda d, dom: (
+            {
+                "type": "one_cycle",
+                "peak": d(dom.rates),
+                "total": 20 + d(dom.counts),
+                "warmup_fraction": d(st.floats(0.1, 0.45)),
+                "anneal": d(st.sampled_from(["cos", "linear"])),
+                "div_factor": d(st.floats(1.0, 1e3)),
+                "final_div_factor": d(st.floats(1.0, 1e5)),
+                "three_phase": d(st.booleans()),
+            }
+            | momentum_fields(d)
+        ),
         base={"type": "one_cycle", "peak": 0.1, "total": 100},
-        fields={"peak": "rate", "total": "steps", "div_factor": "positive", "final_div_factor": "positive"},
+        fields={
+            "peak": "rate",
+            "total": "steps",
+            "div_factor": "positive",
+            "final_div_factor": "positive",
+            "base_momentum": "momentum",
+            "max_momentum": "momentum",
+        },
         bad=(
+            Bad("base-momentum-above-max", "base_momentum", {"base_momentum": 0.9, "max_momentum": 0.8}),
+            Bad("base-momentum-above-default-max", "base_momentum", {"base_momentum": 0.96}, "0.95"),
+            Bad("max-momentum-below-default-base", "base_momentum", {"max_momentum": 0.5}, "0.5"),
+            Bad("cycle-momentum-string", "cycle_momentum", {"cycle_momentum": "true"}),
+            Bad("curve-typo", "curve", {"curve": "lr_"}, "did you mean 'lr'"),
+            Bad("momentum-curve-cycling", "cycle_momentum", {"curve": "momentum", "cycle_momentum": True}),
             Bad("total-one", "total", {"total": 1}),
             Bad("fraction-one", "warmup_fraction", {"warmup_fraction": 1.0}),
             Bad("fraction-zero", "warmup_fraction", {"warmup_fraction": 0.0}),
