@@ -3,6 +3,9 @@
 - :func:`schedule` (module ``schedules``): an ``optax.Schedule`` of the update count that
   runs under ``jax.jit`` and ``jax.vmap``, compiles once, and plugs in wherever optax
   takes a learning rate (``optax.inject_hyperparams`` included).
+- :func:`optimizer` (module ``optimizers``): ``optax.inject_hyperparams`` over an optimizer
+  factory, with lrcore schedules for any of its hyperparameters (``learning_rate``, ``b1``,
+  ``momentum``, ``weight_decay``) and the learning rate's paired momentum applied beside it.
 - :func:`plateau_transform` (module ``plateau``): ``lrcore.plateau`` as a gradient
   transformation fed the metric, with :func:`core_state` / :func:`with_core_state` to
   checkpoint its state.
@@ -14,6 +17,7 @@ Importing this package imports jax and optax; ``import lrcore`` does not.
 
 from .array_namespace import JaxNamespace, namespace
 from .current import current_rate, update_count
+from .optimizers import optimizer
 from .plateau import PlateauTransformState, core_state, plateau_transform, with_core_state
 from .schedules import OptaxSchedule, schedule
 
@@ -24,6 +28,7 @@ __all__ = [
     "core_state",
     "current_rate",
     "namespace",
+    "optimizer",
     "plateau_transform",
     "schedule",
     "update_count",

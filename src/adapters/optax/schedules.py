@@ -53,9 +53,10 @@ class OptaxSchedule:
     traced negative counts read as 0 and wider ones saturate at ``int_max``.
 
     Under x64 the float64 result is a strongly typed array, which
-    ``optax.inject_hyperparams`` keeps as it is (float32 parameters then get a float64
-    learning rate in ``opt_state.hyperparams``); pass ``hyperparam_dtype=jnp.float32`` to
-    it, or ``bits=32`` here, for a float32 one.
+    ``optax.inject_hyperparams`` keeps as it is, whatever its ``hyperparam_dtype`` (float32
+    parameters then get a float64 learning rate in ``opt_state.hyperparams``, and a float64
+    momentum turns their momentum buffers float64). :func:`lrcore.adapters.optax.optimizer`
+    casts each value to the parameters' dtype; ``bits=32`` here evaluates in float32.
     """
 
     schedule: lrcore.Schedule
