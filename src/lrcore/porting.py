@@ -112,6 +112,10 @@ def from_torch(scheduler: Any, *, group: int | None = None, steps: int | None = 
     supported ones included; LambdaLR and MultiplicativeLR hold Python functions and need
     ``steps`` to be tabulated. When param groups follow different curves, pass ``group``.
     The schedule starts at step 0 whatever the scheduler's ``last_epoch``.
+
+    CyclicLR and OneCycleLR with ``cycle_momentum`` (torch's default) come with their momentum
+    side, ``schedule.hyperparameters()["momentum"]``: the curve torch writes to the group's
+    ``momentum``, or to ``betas[0]`` for an optimizer with betas (Adam, AdamW, ...).
     """
     from torch.optim import lr_scheduler as L
 
@@ -231,12 +235,23 @@ def _cyclic(s: Any, i: int) -> Schedule:
     up = round(s.total_size * s.step_ratio)
     down = round(s.total_size) - up
     down_or_none = None if down == up else down  # torch's default: step_size_down = step_size_up
-    return _torch.CyclicLR(float(s.base_lrs[i]), float(s.max_lrs[i]), up, down_or_none, s.mode, s.gamma)
+    momentum: dict[str, Any] = {"cycle_momentum": bool(s.cycle_momentum)}
+    if s.cycle_momentum:
+        momentum |= {"base_momentum": float(s.base_momentums[i]), "max_momentum": float(s.max_momentums[i])}
+    return _torch.CyclicLR(
+        float(s.base_lrs[i]), float(s.max_lrs[i]), up, down_or_none, s.mode, s.gamma, **momentum
+    )
 
 
 def _one_cycle(s: Any, i: int) -> Schedule:
     group = s.optimizer.param_groups[i]
     peak, initial, final = float(group["max_lr"]), float(group["initial_lr"]), float(group["min_lr"])
+    momentum: dict[str, Any] = {"cycle_momentum": bool(s.cycle_momentum)}
+    if s.cycle_momentum:  # torch keeps them in the group: SGD's momentum, or betas[0]
+        momentum |= {
+            "base_momentum": float(group["base_momentum"]),
+            "max_momentum": float(group["max_momentum"]),
+        }
     total = s.total_steps
     end1 = float(s._schedule_phases[0]["end_step"])
     pct = (end1 + 1) / total
@@ -252,6 +267,7 @@ def _one_cycle(s: Any, i: int) -> Schedule:
         div_factor=peak / initial,
         final_div_factor=initial / final,
         three_phase=len(s._schedule_phases) == 3,
+        **momentum,
     )
 
 

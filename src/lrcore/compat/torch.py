@@ -19,8 +19,13 @@ Differences, all measured in ``tests/compat/test_torch.py``:
   ``eta_min`` unless ``horizon`` asks for the oscillation up to a step.
 - OneCycleLR allows one step past ``total_steps - 1`` (extrapolating the last phase) and then
   raises; lrcore holds the final value.
-- CyclicLR/OneCycleLR momentum cycling is not part of a learning-rate schedule (the momentum
-  parameters are accepted and ignored).
+- CyclicLR and OneCycleLR cycle momentum (beta1 for an optimizer with ``betas``) by default,
+  and so do these ports: the schedule carries it as ``schedule.hyperparameters()["momentum"]``,
+  which the adapters apply beside the learning rate (``cycle_momentum=False`` leaves it out, as
+  in torch). The momentum side is within 2 ulps of torch's at every step (measured in
+  ``tests/compat/test_momentum.py``). Momentum values must lie in ``[0, 1)`` with
+  ``base_momentum <= max_momentum`` (torch does not check). SequentialLR and ChainedScheduler
+  refuse a scheduler that cycles momentum: lrcore's ``join`` and ``scale`` carry no momentum side.
 """
 
 from __future__ import annotations
@@ -147,12 +152,28 @@ def CosineAnnealingLR(
     return AfterHorizon(Cosine(start=base_lr, end=eta_min, steps=T_max), policy="continue")
 
 
+def _no_momentum_side(where: str, schedulers: Sequence[Schedule]) -> None:
+    """Refuse a scheduler that drives another hyperparameter: the combined schedule (``join``,
+    ``scale``) would carry the learning rate alone and drop it silently."""
+    for i, schedule in enumerate(schedulers):
+        sides = schedule.hyperparameters() if isinstance(schedule, Schedule) else {}
+        if sides:
+            raise ConfigError(
+                f"{where}.schedulers[{i}]",
+                f"a scheduler without a {' or '.join(sorted(sides))} side (lrcore's {where} port carries "
+                "the learning rate alone: build it with cycle_momentum=False and drive momentum with its "
+                "own schedule)",
+                schedule,
+            )
+
+
 @native_errors("SequentialLR")
 def SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int]) -> Schedule:
     """Scheduler ``i`` runs from ``milestones[i - 1]``, restarted at its own step 0 (torch
     calls ``_update_lr(0)`` on it there): lrcore's ``join``."""
     if not schedulers:  # torch: ValueError
         raise ConfigError("schedulers", "at least one scheduler", list(schedulers))
+    _no_momentum_side("SequentialLR", schedulers)
     if len(milestones) != len(schedulers) - 1:
         raise ConfigError(
             "milestones",
@@ -176,6 +197,7 @@ def ChainedScheduler(schedulers: Sequence[Schedule], base_lr: float) -> Schedule
     """
     if not schedulers:
         raise ConfigError("schedulers", "at least one scheduler", list(schedulers))
+    _no_momentum_side("ChainedScheduler", schedulers)
     base_lr = number("ChainedScheduler", "base_lr", base_lr, minimum=0.0, open_min=True)
     result = schedulers[0]
     for other in schedulers[1:]:
@@ -199,7 +221,9 @@ def CyclicLR(
 ) -> Schedule:
     """Triangular cycles between ``base_lr`` and ``max_lr`` (modes ``triangular``,
     ``triangular2``, ``exp_range``). A custom ``scale_fn`` is a Python function: port it with
-    :func:`lrcore.porting.from_function`. Momentum cycling is not ported."""
+    :func:`lrcore.porting.from_function`. With ``cycle_momentum`` (torch's default) momentum
+    (or beta1) cycles inversely, from ``max_momentum`` down to ``base_momentum`` at the peak:
+    ``schedule.hyperparameters()["momentum"]``."""
     if scale_fn is not None:
         raise ConfigError(
             "scale_fn",
@@ -210,7 +234,17 @@ def CyclicLR(
     down = (
         None if step_size_down is None else integer("CyclicLR", "step_size_down", step_size_down, minimum=1)
     )
-    return Cyclic(low=base_lr, high=max_lr, up=up, down=down, mode=mode, gamma=gamma)
+    return Cyclic(
+        low=base_lr,
+        high=max_lr,
+        up=up,
+        down=down,
+        mode=mode,
+        gamma=gamma,
+        cycle_momentum=cycle_momentum,
+        base_momentum=base_momentum,
+        max_momentum=max_momentum,
+    )
 
 
 @native_errors("CosineAnnealingWarmRestarts")
@@ -238,7 +272,9 @@ def OneCycleLR(
 ) -> Schedule:
     """torch OneCycleLR (it ignores the optimizer's lr: it starts at ``max_lr / div_factor``).
     Past ``total_steps - 1`` lrcore holds the final value (torch extrapolates one step, then
-    raises)."""
+    raises). With ``cycle_momentum`` (torch's default) momentum (or beta1) runs from
+    ``max_momentum`` down to ``base_momentum`` while the lr rises and back while it falls:
+    ``schedule.hyperparameters()["momentum"]``."""
     if total_steps is None:
         if epochs is None or steps_per_epoch is None:
             raise ConfigError("total_steps", "total_steps, or epochs and steps_per_epoch", None)
@@ -260,6 +296,9 @@ def OneCycleLR(
         div_factor=div_factor,
         final_div_factor=final_div_factor,
         three_phase=three_phase,
+        cycle_momentum=cycle_momentum,
+        base_momentum=base_momentum,
+        max_momentum=max_momentum,
     )
 
 
