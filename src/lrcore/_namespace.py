@@ -24,6 +24,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ._errors import ConfigError
+
 Array = Any
 
 _SIN_LEVEL_LIMIT = 1 << 24  # beyond this a float32 step count is no longer exact
@@ -254,11 +256,20 @@ def sin2_quarter_cycles(xp: Namespace, k: Array, cycle: Array, lengths: Sequence
 
     In float32 each cycle shorter than 2**24 steps gets its own digit tables, stored end
     to end; longer cycles (where a float32 step is no longer exact) use ``sin`` directly.
+
+    A cycle longer than ``xp.int_max`` (SGDR's ``first_cycle * cycle_mult ** i`` in int32
+    steps) is evaluated from its true length, a float table: the caller's remaining steps,
+    computed from the length clipped to ``int_max``, still pick the right half of the cycle
+    as long as it starts at or after ``int_max / 2`` (every step reached is then in its
+    first half). One that starts earlier is refused with ``ConfigError`` when the formula
+    is traced, that is when an adapter builds the schedule for that namespace.
     """
     np = _np()
+    _check_cycles_fit(xp, lengths)
     length = xp.take(np.minimum(np.asarray(lengths, dtype=np.int64), xp.int_max), cycle)
     k = xp.minimum(xp.maximum(k, 0), length)
-    direct_sin = xp.sin(xp.to_float(k) * (math.pi / 2) / xp.to_float(length))
+    true_length = xp.take(np.asarray(lengths, dtype=np.float64), cycle)
+    direct_sin = xp.sin(xp.to_float(k) * (math.pi / 2) / true_length)
     direct = direct_sin * direct_sin
     if xp.bits == 64:
         return direct
@@ -277,6 +288,31 @@ def sin2_quarter_cycles(xp: Namespace, k: Array, cycle: Array, lengths: Sequence
         half_sin_2a, hi
     ) * xp.take(sin_2b, lo)
     return xp.where(cycle <= last, value, direct)
+
+
+def _check_cycles_fit(xp: Namespace, lengths: Sequence[int]) -> None:
+    """Refuse a cycle longer than ``xp.int_max`` that starts before ``int_max / 2``.
+
+    Its steps reach past its middle, where the caller's remaining steps (clipped to
+    ``int_max``) would pick the wrong half. Only the last cycle a step of ``xp`` reaches
+    can be that long: any cycle after it starts beyond ``int_max``.
+    """
+    begin = 0
+    for i, n in enumerate(lengths):
+        if begin > xp.int_max:
+            return
+        if n > xp.int_max and 2 * begin < xp.int_max:
+            mult = lengths[1] // lengths[0] if len(lengths) > 1 and lengths[0] else None
+            raise ConfigError(
+                "cycle_mult",
+                f"cycles that fit the int{xp.bits} steps of {xp.name}: cycle {i} starts at step "
+                f"{begin} and lasts {n} steps, beyond {xp.int_max} (a cycle that long must start "
+                f"at step {(xp.int_max + 1) // 2} or later)",
+                mult,
+                hint="evaluate with 64-bit steps (JAX: turn on jax_enable_x64), "
+                "or pick first_cycle and cycle_mult so that it does not happen",
+            )
+        begin += n
 
 
 @functools.lru_cache(maxsize=64)

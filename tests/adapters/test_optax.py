@@ -311,12 +311,28 @@ def test_largest_int32_parameters_work():
         assert np.all(ulps(values, s.values(counts)) <= MAX_ULPS), repr(s)
 
 
-@pytest.mark.xfail(strict=True, reason="core: SGDR cycle lengths beyond int32 are clipped (see report)")
-def test_restarts_with_a_cycle_longer_than_int32():
-    s = lrcore.cosine_restarts(start=0.1, end=0.0, first_cycle=2**30, cycle_mult=4)
-    counts = [0, 2**30, 2**30 + 2**29, INT32_MAX]
+@pytest.mark.parametrize(("first_cycle", "cycle_mult"), [(2**30, 4), (1000, 4), (2**29, 2), (10, 2)])
+def test_restarts_with_a_cycle_longer_than_int32(first_cycle, cycle_mult):
+    # The last cycle an int32 step reaches is longer than int32 steps: evaluated from its
+    # true length, at its start, its middle reached and the last int32 step.
+    s = lrcore.cosine_restarts(start=0.1, end=0.0, first_cycle=first_cycle, cycle_mult=cycle_mult)
+    starts = [b for b in s._starts() if b <= INT32_MAX]
+    assert any(b + first_cycle * cycle_mult**i > INT32_MAX for i, b in enumerate(starts))
+    counts = sorted({c for b in starts for c in (b - 1, b, b + 1, b + (INT32_MAX - b) // 2)} | {INT32_MAX})
+    counts = [c for c in counts if 0 <= c <= INT32_MAX]
     values = np.asarray(jax.jit(jax.vmap(schedule(s, bits=32)))(jnp.asarray(counts, jnp.int32)))
-    assert np.all(ulps(values, s.values(counts)) <= MAX_ULPS)
+    distance = ulps(values, s.values(counts))
+    assert distance.max() <= MAX_ULPS, (counts[int(np.argmax(distance))], distance.max())
+
+
+def test_restarts_refused_where_int32_steps_cross_a_long_cycle_middle():
+    # Cycle 1 starts at 2**29 and lasts 5 * 2**29 steps: int32 steps reach past its middle,
+    # where remaining steps no longer fit. Refused when built, naming the field and value.
+    s = lrcore.cosine_restarts(start=0.1, end=0.0, first_cycle=2**29, cycle_mult=5)
+    with pytest.raises(lrcore.ConfigError, match="jax_enable_x64") as error:
+        schedule(s, bits=32)
+    assert error.value.path == "cycle_mult" and error.value.got == 5
+    assert "cycle 1 starts at step 536870912" in str(error.value)
 
 
 def test_table_is_a_constant_lookup():
