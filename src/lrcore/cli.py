@@ -7,11 +7,13 @@ and :mod:`lrcore.backends`.
     lrcore show warmup-cosine                   # description, key values, a text plot
     lrcore plot schedule.yaml -o lr.png --log   # a matplotlib figure with the breakpoints
     lrcore export schedule.toml --steps 1000 --format csv
+    lrcore show warmup-5pct-cosine-90ep --total-steps 95000 --steps-per-epoch 1000   # bind durations
 
 CONFIG is a .json/.yaml/.yml/.toml file, a bundled example name (``lrcore examples``),
 inline JSON, or built from ``--set key=value`` pairs (applied on top of CONFIG when both
-are given); without any, every command uses the bundled ``warmup-cosine``. The exit
-codes are :data:`EXIT_CODES`.
+are given); without any, every command uses the bundled ``warmup-cosine``. A CONFIG with
+durations (``"10ep"``, ``"5%"``) is bound by ``--total-steps`` and ``--steps-per-epoch``
+(the rule is :func:`lrcore.config_args.for_run`). The exit codes are :data:`EXIT_CODES`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from .config_args import (
     UsageError,
     default_steps,
     example_path,
+    for_run,
     resolve,
 )
 
@@ -56,15 +59,35 @@ EXIT_CODES = {
 COMPARE_DEFAULT_CAP = 10_000  # default --steps of compare when a schedule never settles
 
 
-def _schedule(args: argparse.Namespace) -> Any:
-    """The schedule of CONFIG and ``--set`` (the bundled default, said on stderr, without)."""
+RUN_FLAGS = ("--total-steps N", "--steps-per-epoch K")
+
+
+def _run(args: argparse.Namespace) -> tuple[Any, int | None]:
+    """The schedule of CONFIG and ``--set`` (the bundled default, said on stderr, without),
+    bound by ``--total-steps`` / ``--steps-per-epoch`` where it has durations, and the epoch
+    length to step it by where it has none (see :func:`lrcore.config_args.for_run`)."""
     if args.config is None and not args.set:
         print(
             f"lrcore {args.command}: no CONFIG given, using the bundled example {DEFAULT_EXAMPLE!r} "
             f"(see: lrcore show {DEFAULT_EXAMPLE})",
             file=sys.stderr,
         )
-    return resolve(args.config, args.set)[0]
+    schedule = resolve(args.config, args.set)[0]
+    try:
+        return for_run(schedule, args.total_steps, args.steps_per_epoch, names=RUN_FLAGS)
+    except ConfigError:
+        raise
+    except ValueError as error:  # a per_epoch schedule stepped once per epoch again
+        raise UsageError(f"--steps-per-epoch {args.steps_per_epoch}: {error}") from None
+
+
+def _schedule(args: argparse.Namespace) -> Any:
+    """What show, plot and export look at: :func:`_run`'s schedule, stepped once per epoch
+    (``per_epoch(schedule, K)``) where the rule says so."""
+    from .combinators import PerEpoch
+
+    schedule, per_epoch = _run(args)
+    return PerEpoch(schedule, per_epoch) if per_epoch else schedule
 
 
 # -- show --------------------------------------------------------------------------------------
@@ -160,16 +183,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .backends import BACKENDS, resolve_backends
+    from .combinators import PerEpoch
     from .compare import compare
 
-    schedule = _schedule(args)
+    schedule, per_epoch = _run(args)
     try:
         backends = resolve_backends(args.backends)
     except ValueError as error:
         raise UsageError(f"--backends: {error}") from None
     steps = args.steps
     if steps is None:
-        steps = default_steps(schedule)
+        steps = default_steps(PerEpoch(schedule, per_epoch) if per_epoch else schedule)
         if schedule.horizon is None:
             steps = min(steps, COMPARE_DEFAULT_CAP)
     if args.output and not args.no_plot:
@@ -187,14 +211,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
             schedule,
             steps,
             [b.name for b in backends],
-            args.steps_per_epoch,
+            per_epoch,
             progress,
             jobs=jobs,
             timeout=args.timeout,
         )
     except ConfigError:
         raise
-    except ValueError as error:  # arguments that contradict the schedule (a per_epoch nested twice)
+    except ValueError as error:  # arguments that contradict the schedule
         raise UsageError(f"--steps-per-epoch {args.steps_per_epoch}: {error}") from None
     finally:
         progress.close()
@@ -393,6 +417,23 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_binding(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--total-steps",
+        type=_positive,
+        metavar="N",
+        help="the run's length in updates: binds CONFIG's fractions of the run ('5%%', '0.05dur')",
+    )
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=_positive,
+        metavar="K",
+        help="updates per epoch. A CONFIG with durations ('10ep', '5%%') is bound ('10ep' is 10*K "
+        "updates) and stepped every update; a CONFIG of integer steps only is stepped once per "
+        "epoch of K updates instead (per_epoch(schedule, K))",
+    )
+
+
 def _exit_codes() -> str:
     return "exit status:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
 
@@ -414,12 +455,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help="describe a schedule: key values, breakpoints and a text plot")
     _add_config(show)
+    _add_binding(show)
     show.add_argument("--steps", type=_positive, help="steps to look at (default: a little past the horizon)")
     show.set_defaults(func=cmd_show)
 
     images = ", ".join(f".{f}" for f in IMAGE_FORMATS)
     plot = sub.add_parser("plot", help="plot a schedule with matplotlib (lrcore's plot extra)")
     _add_config(plot)
+    _add_binding(plot)
     plot.add_argument("--steps", type=_positive, help="steps to plot (default: a little past the horizon)")
     plot.add_argument(
         "-o",
@@ -461,12 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
         + named
         + "; default: those not marked 'on request' (missing ones are skipped)",
     )
-    comp.add_argument(
-        "--steps-per-epoch",
-        type=_positive,
-        metavar="K",
-        help="step the schedule once per epoch of K updates (reference: per_epoch(schedule, K))",
-    )
+    _add_binding(comp)
     comp.add_argument("--json", metavar="FILE", help="write the report as JSON ('-' for stdout)")
     comp.add_argument(
         "-o", "--output", metavar="FILE", help=f"overlay plot file, {images} (default: lrcore-compare.png)"
@@ -485,6 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write the curve as data: step,lr (CSV) or JSON")
     _add_config(export)
+    _add_binding(export)
     export.add_argument(
         "--steps", type=_positive, help="steps to export (default: a little past the horizon)"
     )

@@ -1,5 +1,6 @@
 """Schedules from command-line arguments: a CONFIG argument (a file, a bundled example,
-inline JSON) with ``--set key=value`` pairs on top, and the number of steps worth looking
+inline JSON) with ``--set key=value`` pairs on top, how ``--total-steps`` and
+``--steps-per-epoch`` apply to it (:func:`for_run`), and the number of steps worth looking
 at when none is given. The ``lrcore`` command uses it; so can any other front end.
 
 >>> schedule, label = resolve("warmup-cosine", ["schedule.start=1e-3"])
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError
+from ._params import parse_duration
 from ._schedule import Schedule, as_schedule
 from .config import from_config, load
 
@@ -31,6 +33,8 @@ EXAMPLES = {
     "one-cycle": "torch OneCycleLR(max_lr=0.01, total_steps=5000)",
     "keras-exponential-decay": "Keras ExponentialDecay(0.1, decay_steps=100000, decay_rate=0.96, staircase=True)",
     "step-decay-per-epoch": "Keras LearningRateScheduler 0.01 * 0.1 ** (epoch // 5), epochs of 100 updates",
+    "warmup-cosine-durations": "warmup 5% of the run to 0.1, cosine to 1e-4 over 90 epochs "
+    "(give --total-steps, --steps-per-epoch)",
 }
 
 _SUFFIXES = (".json", ".yaml", ".yml", ".toml")
@@ -137,6 +141,57 @@ def _assign(mapping: dict[str, Any], dotted: str, value: Any) -> None:
                 node = node.setdefault(key, {})
         else:
             raise UsageError(f"--set {dotted}: {'.'.join(keys[:depth])!r} is a value, not a mapping")
+
+
+def for_run(
+    schedule: Schedule,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
+    *,
+    names: tuple[str, str] = ("total_steps", "steps_per_epoch"),
+) -> tuple[Schedule, int | None]:
+    """The schedule a run evaluates, and the epoch length to step it by (or None).
+
+    The one rule of ``--total-steps N`` / ``--steps-per-epoch K`` (and of
+    ``lrcore.compare.compare``'s ``total_steps`` / ``steps_per_epoch``):
+
+    - a schedule with durations (``"10ep"``, ``"5%"``, ``"0.05dur"``) counts updates: it is
+      bound (``schedule.bind(total_steps=N, steps_per_epoch=K)``) and stepped every update,
+      so the epoch length returned is None;
+    - a schedule of integer steps only keeps what ``steps_per_epoch`` always meant: it is
+      stepped once per epoch of K updates (the caller runs ``per_epoch(schedule, K)``), and
+      ``total_steps`` binds nothing.
+
+    A duration whose argument is missing is a :class:`ConfigError` naming the parameter and
+    the argument to add, spelled as ``names`` gives it (the command passes its flags).
+    Stepping a ``per_epoch`` schedule once per epoch again is a ``ValueError``.
+
+    >>> s = lrcore.warmup(lrcore.cosine(start=1.0, end=0.0, steps="90ep"), steps="5%")
+    >>> for_run(s, total_steps=2000, steps_per_epoch=20)
+    (lrcore.warmup(schedule=lrcore.cosine(start=1.0, end=0.0, steps=1800), steps=100), None)
+    >>> for_run(lrcore.step(start=0.1, gamma=0.5, step_size=3), steps_per_epoch=20)[1]
+    20
+    """
+    from .combinators import PerEpoch
+
+    unbound = schedule.unbound_durations()
+    if not unbound:
+        if steps_per_epoch is not None and isinstance(schedule, PerEpoch):
+            # per_epoch(per_epoch(s, k), k) holds each value for k*k updates: not what anyone means
+            raise ValueError(
+                f"the schedule is already per_epoch(..., steps_per_epoch={schedule.steps_per_epoch}): "
+                "stepping it once per epoch again would nest per_epoch twice; compare it as it is, "
+                "or its inner 'schedule' stepped once per epoch"
+            )
+        return schedule, steps_per_epoch
+    given = {"ep": steps_per_epoch, "dur": total_steps}
+    flag = {"ep": names[1], "dur": names[0]}
+    for path, text in unbound:
+        _, unit = parse_duration(text, path)
+        if given[unit] is None:
+            what = "an epoch count" if unit == "ep" else "a fraction of the run"
+            raise ConfigError(path, "a bound duration", text, hint=f"{what}: add {flag[unit]} to bind it")
+    return schedule.bind(total_steps=total_steps, steps_per_epoch=steps_per_epoch), None
 
 
 def default_steps(schedule: Schedule) -> int:

@@ -84,13 +84,21 @@ def test_version(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout.strip() == f"lrcore {lrcore.__version__}"
 
 
+# A bundled example written in durations is shown bound to this run.
+BINDING = {"total_steps": 3000, "steps_per_epoch": 30}
+FLAGS = ("--total-steps", "3000", "--steps-per-epoch", "30")
+
+
 @pytest.mark.parametrize("name", list(EXAMPLES))
 def test_show_each_example_by_name_and_by_file(name: str, tmp_path: Path) -> None:
     copy = tmp_path / bundled(name).name
     shutil.copy(bundled(name), copy)
     schedule = lrcore.load(copy)
+    durations = bool(schedule.unbound_durations())
+    if durations:
+        schedule = schedule.bind(**BINDING)
     for config in (name, str(copy)):
-        done = lrcore_cmd("show", config, "--steps", "3000", cwd=tmp_path)
+        done = lrcore_cmd("show", config, "--steps", "3000", *(FLAGS if durations else ()), cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert repr(schedule) in done.stdout
         values = schedule.values(np.arange(3000))
@@ -593,3 +601,111 @@ def test_show_lists_the_steps_where_a_staircase_drops(name: str, tmp_path: Path)
     assert done.returncode == 0
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("  breakpoints")]
     assert line.split(None, 1)[1].startswith(", ".join(f"{b:,}" for b in drops[:3]))
+
+
+# -- durations: --total-steps and --steps-per-epoch ----------------------------------------------
+
+RECIPE = "warmup-cosine-durations"  # warmup "5%", then a cosine over "90ep"
+
+
+def hand_bound(total_steps: int, steps_per_epoch: int) -> lrcore.Schedule:
+    """The recipe with its durations worked out by hand: 5% of the run, 90 epochs."""
+    warmup = (5 * total_steps + 50) // 100  # nearest, halves up
+    cosine = lrcore.cosine(start=0.1, end=1e-4, steps=90 * steps_per_epoch)
+    return lrcore.warmup(cosine, steps=warmup)
+
+
+@pytest.mark.parametrize(("total", "per_epoch"), [(9500, 100), (37145, 391)])
+def test_export_binds_the_recipe_to_each_run(total: int, per_epoch: int, tmp_path: Path) -> None:
+    flags = ("--total-steps", str(total), "--steps-per-epoch", str(per_epoch))
+    done = lrcore_cmd("export", RECIPE, *flags, "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    expected = hand_bound(total, per_epoch)
+    assert data["config"] == expected.to_config()  # integer steps, no durations left
+    assert data["steps"] == expected.horizon + max(10, expected.horizon // 20)
+    assert data["lr"] == expected.values(np.arange(data["steps"])).tolist()
+
+
+@pytest.mark.parametrize("command", ["show", "plot", "export", "compare"])
+def test_an_unbound_duration_names_the_parameter_and_the_flag(command: str, tmp_path: Path) -> None:
+    done = lrcore_cmd(command, RECIPE, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (
+        "error: schedule.steps: expected a bound duration, got '90ep' "
+        "(an epoch count: add --steps-per-epoch K to bind it)"
+    ) in done.stderr
+    done = lrcore_cmd(command, RECIPE, "--steps-per-epoch", "100", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (
+        "error: steps: expected a bound duration, got '5%' (a fraction of the run: add --total-steps N"
+        in (done.stderr)
+    )
+    assert "Traceback" not in done.stderr and "running" not in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_steps_per_epoch_steps_an_integer_config_per_epoch_and_binds_one_with_durations(
+    tmp_path: Path,
+) -> None:
+    # integer steps: --steps-per-epoch K steps the schedule once per K updates, as it always did
+    integer = '{"type": "step", "start": 0.01, "gamma": 0.1, "step_size": 5}'
+    done = lrcore_cmd("export", integer, "--steps-per-epoch", "100", "--steps", "1200", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(done.stdout.splitlines()))
+    stepped = lrcore.per_epoch(lrcore.from_config(json.loads(integer)), 100)
+    assert [float(r["lr"]) for r in rows] == stepped.values(np.arange(1200)).tolist()
+    assert float(rows[499]["lr"]) == 0.01 and float(rows[500]["lr"]) != 0.01
+    # the same with "5ep": K binds the duration, and the schedule steps every update
+    durations = '{"type": "step", "start": 0.01, "gamma": 0.1, "step_size": "5ep"}'
+    done = lrcore_cmd("export", durations, "--steps-per-epoch", "100", "--steps", "1200", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    bound = lrcore.step(start=0.01, gamma=0.1, step_size=500)
+    assert [float(r["lr"]) for r in csv.DictReader(done.stdout.splitlines())] == bound.values(
+        np.arange(1200)
+    ).tolist()
+    # both give the same curve here: a step of 5 epochs either way
+    assert bound.values(np.arange(1200)).tolist() == stepped.values(np.arange(1200)).tolist()
+    # show says which one it ran
+    shown = lrcore_cmd("show", durations, "--steps-per-epoch", "100", cwd=tmp_path)
+    assert "lrcore.step(start=0.01, gamma=0.1, step_size=500)" in shown.stdout, shown.stderr
+    shown = lrcore_cmd("show", integer, "--steps-per-epoch", "100", "--steps", "1200", cwd=tmp_path)
+    assert (
+        "lrcore.per_epoch(schedule=lrcore.step(start=0.01, gamma=0.1, step_size=5), steps_per_epoch=100)"
+        in (shown.stdout)
+    ), shown.stderr
+
+
+def test_compare_sends_the_runners_the_bound_config(tmp_path: Path) -> None:
+    # The fake runner builds the schedule from the config it is sent: an unbound one would
+    # crash it (a ConfigError evaluating "90ep"), so every backend ok means it got integers.
+    done = lrcore_cmd(
+        "compare",
+        RECIPE,
+        "--total-steps",
+        "9500",
+        "--steps-per-epoch",
+        "100",
+        "--backends",
+        "torch,optax",
+        "--no-plot",
+        "--json",
+        "r.json",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    expected = hand_bound(9500, 100)
+    assert report["config"] == expected.to_config()
+    assert report["steps_per_epoch"] is None  # bound, not stepped per epoch
+    assert report["steps"] == expected.horizon + max(10, expected.horizon // 20)
+    assert [r["status"] for r in report["backends"].values()] == ["ok", "ok"], report["backends"]
+    assert "steps per epoch" not in done.stdout
+
+
+def test_help_says_the_binding_rule(tmp_path: Path) -> None:
+    for command in ("show", "plot", "export", "compare"):
+        done = lrcore_cmd(command, "--help", cwd=tmp_path)
+        text = " ".join(done.stdout.split())
+        assert "--total-steps N" in text and "binds CONFIG's fractions of the run ('5%', '0.05dur')" in text
+        assert "a CONFIG of integer steps only is stepped once per epoch of K updates instead" in text

@@ -256,3 +256,22 @@ def test_text_plot_rows_have_no_trailing_spaces() -> None:
 
     rows = text_plot([1.0, 1.0, 0.0, 0.0, 0.5, 0.0], width=6, height=3)
     assert rows and all(row == row.rstrip() for row in rows)
+
+
+def test_compare_api_binds_durations_and_sends_the_bound_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAKE_RUNNER_MODES", raising=False)
+    recipe = lrcore.warmup(lrcore.cosine(start=0.1, end=0.0, steps="9ep"), steps="10%")
+    bound = lrcore.warmup(lrcore.cosine(start=0.1, end=0.0, steps=90), steps=12)  # 10% of 120, 9 x 10
+    report = lrcore_compare(
+        recipe.to_config(), 120, "torch", total_steps=120, steps_per_epoch=10, runner="tests.cli.fake_runner"
+    )
+    # the fake runner builds its schedule from the config it was sent: "9ep" would crash it
+    assert report.ok, report.format_table()
+    assert report.config == bound.to_config() and report.steps_per_epoch is None
+    assert np.array_equal(report.reference, bound.values(np.arange(120)))
+    with pytest.raises(
+        lrcore.ConfigError, match=r"schedule\.steps: .*'9ep' \(an epoch count: add steps_per_epoch"
+    ):
+        lrcore_compare(recipe, 120, "torch", total_steps=120, runner="lrcore_no_such_runner")
+    with pytest.raises(ValueError, match="total_steps must be a positive integer, got 0"):
+        lrcore_compare(recipe, 120, "torch", total_steps=0, runner="lrcore_no_such_runner")

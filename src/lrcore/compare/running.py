@@ -75,14 +75,18 @@ def compare(
     jobs: int = 2,
     timeout: float | None = 900.0,
     runner: str | None = None,
+    total_steps: int | None = None,
 ) -> Report:
     """Run the schedule for ``steps`` updates in each backend and compare the applied
     learning rates with the float64 reference.
 
     ``schedule_or_config`` is a schedule or its config mapping. ``backends`` names
     backends or groups of :mod:`lrcore.backends` (default: its ``DEFAULT_BACKENDS``).
-    With ``steps_per_epoch`` the runners step the schedule once per epoch of that many
-    updates, and the reference is ``lrcore.per_epoch(schedule, steps_per_epoch)``.
+    A schedule with durations (``"10ep"``, ``"5%"``) is bound by ``total_steps`` and
+    ``steps_per_epoch`` here, and the runners get the bound config. For a schedule of
+    integer steps only, ``steps_per_epoch`` has the runners step it once per epoch of that
+    many updates, and the reference is ``lrcore.per_epoch(schedule, steps_per_epoch)``
+    (the rule is :func:`lrcore.config_args.for_run`).
     ``progress(backend, state, result)`` is called with state ``"running"`` when a backend
     starts and ``"done"`` (with its result) when it ends. At most ``jobs`` backends run at
     once; each gets ``timeout`` seconds. ``runner`` (or ``$LRCORE_COMPARE_RUNNER``) replaces
@@ -94,20 +98,17 @@ def compare(
     import numpy as np
 
     from ..combinators import PerEpoch
+    from ..config_args import for_run
 
     schedule = as_schedule(schedule_or_config)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if steps_per_epoch is not None:
-        if isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, int) or steps_per_epoch < 1:
-            raise ValueError(f"steps_per_epoch must be a positive integer, got {steps_per_epoch!r}")
-        if isinstance(schedule, PerEpoch):
-            # per_epoch(per_epoch(s, k), k) holds each value for k*k updates: not what anyone means
-            raise ValueError(
-                f"the schedule is already per_epoch(..., steps_per_epoch={schedule.steps_per_epoch}): "
-                "stepping it once per epoch again would nest per_epoch twice; compare it as it is, "
-                "or its inner 'schedule' stepped once per epoch"
-            )
+    for name, value in (("steps_per_epoch", steps_per_epoch), ("total_steps", total_steps)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    # Bound here, so the runners (other processes) get integer steps, and a per_epoch
+    # stepping only where the schedule has no durations.
+    schedule, steps_per_epoch = for_run(schedule, total_steps, steps_per_epoch)
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     chosen = resolve_backends(backends)
