@@ -20,12 +20,14 @@ import numpy as np
 import pytest
 
 import lrcore
+from lrcore.checkpoint import PlanChangedWarning
 from tests.catalog_cases import CASES
 from tests.conftest import require
 
 torch = require("torch")
 adapter = require("lrcore.adapters.torch")
 runner = require("lrcore.adapters.torch.runner")
+lr_scheduler = require("lrcore.adapters.torch.lr_scheduler")
 
 pytestmark = pytest.mark.torch
 
@@ -200,7 +202,8 @@ def test_state_dict_stores_configs_not_objects():
 
 
 def test_load_state_dict_restores_the_saved_schedule():
-    """As torch's own schedulers restore their parameters, the saved schedule wins."""
+    """As torch's own schedulers restore their parameters, the saved schedule wins (and,
+    the plan having changed, a PlanChangedWarning says so)."""
     saved_schedule = lrcore.step(start=0.1, gamma=0.5, step_size=3)
     model = Regression(sgd)
     sched = adapter.scheduler(model.optimizer, saved_schedule)
@@ -210,7 +213,8 @@ def test_load_state_dict_restores_the_saved_schedule():
     other = Regression(sgd)
     resumed = adapter.scheduler(other.optimizer, lrcore.constant(value=1.0))
     other.optimizer.load_state_dict(model.optimizer.state_dict())
-    resumed.load_state_dict(state)
+    with pytest.warns(PlanChangedWarning, match=r"schedules\[0\]: .*\(type: step -> constant\)"):
+        resumed.load_state_dict(state)
     assert resumed.schedules == (saved_schedule,)
     assert train1(other, resumed, 4) == [saved_schedule(t) for t in range(4, 8)]
 
@@ -300,7 +304,8 @@ def test_multiplier_mode_resumes_from_state_dict():
     before = run_groups(params, opt, sched, 1_030)
     state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}
     fresh_params, fresh = three_groups(adamw, (1.0, 1.0, 1.0))
-    resumed = adapter.scheduler(fresh, CASES["cosine"])  # replaced by the saved schedule and mode
+    # replaced by the saved schedule and mode (chosen explicitly: no PlanChangedWarning)
+    resumed = adapter.scheduler(fresh, CASES["cosine"], prefer="checkpoint")
     fresh.load_state_dict(state["optimizer"])
     resumed.load_state_dict(state["scheduler"])
     assert resumed.mode == "multiplier" and resumed.schedules[0] is resumed.schedules[2]
@@ -337,7 +342,7 @@ def _step_state(sched) -> dict:
         if isinstance(value, list)
         else value
         for key, value in vars(sched).items()
-        if key not in ("optimizer", "_cache")
+        if key not in lr_scheduler._NOT_STATE  # torch's state; lrcore's own is not torch's to mirror
     }
 
 
