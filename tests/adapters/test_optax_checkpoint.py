@@ -127,7 +127,9 @@ def test_a_schedule_added_or_dropped_is_a_change_too():
 def test_durations_are_recorded_bound_so_a_new_run_length_is_a_change():
     recipe = lrcore.warmup(lrcore.cosine(start=0.1, end=0.0, steps="95%"), steps="5%")
     blob = saved_run({"learning_rate": recipe}, total_steps=1000)
-    with pytest.warns(PlanChangedWarning, match=r"learning_rate: .*schedule\.steps: 950 -> 1900; steps: 50 -> 100"):
+    with pytest.warns(
+        PlanChangedWarning, match=r"learning_rate: .*schedule\.steps: 950 -> 1900; steps: 50 -> 100"
+    ):
         resumed, hyper = resumed_rates(blob, {"learning_rate": recipe}, total_steps=2000)
     assert resumed == {"learning_rate": recipe.bind(total_steps=1000)}
     check(hyper["learning_rate"], recipe.bind(total_steps=1000), "bound recipe")
@@ -141,13 +143,13 @@ def test_the_plan_is_one_pytree_leaf_whatever_the_schedule():
 
 
 def test_bad_inputs_are_config_errors():
-    with pytest.raises(lrcore.ConfigError, match="^checkpoint: .*save"):
+    with pytest.raises(lrcore.ConfigError, match=r"^checkpoint: .*save"):
         checkpoint.restore({"opt_state": 1}, OLD)
-    with pytest.raises(lrcore.ConfigError, match="^prefer: "):
+    with pytest.raises(lrcore.ConfigError, match=r"^prefer: "):
         checkpoint.restore(checkpoint.save(1, OLD), OLD, prefer="newest")
-    with pytest.raises(lrcore.ConfigError, match="^checkpoint: .*JSON"):
+    with pytest.raises(lrcore.ConfigError, match=r"^checkpoint: .*JSON"):
         checkpoint.resume("{not json", OLD)
-    with pytest.raises(lrcore.ConfigError, match="^checkpoint: .*mapping of schedules"):
+    with pytest.raises(lrcore.ConfigError, match=r"^checkpoint: .*mapping of schedules"):
         checkpoint.resume(checkpoint.plan(OLD), {"learning_rate": OLD})
     with pytest.raises(lrcore.ConfigError, match=r"^b2: "):
         checkpoint.plan({"learning_rate": OLD, "b2": 0.999})
