@@ -239,3 +239,110 @@ def test_per_group_lists_port_one_group() -> None:
         assert_close(DS.from_config(ds_config, group=i).values(np.arange(N)), native[:, i])
     with pytest.raises(lrcore.ConfigError, match="group=i"):
         DS.from_config(ds_config)
+
+
+# -- OneCycle's beta1 side -------------------------------------------------------------------
+
+BETA1_CASES = {
+    "symmetric": {"cycle_min_lr": 1e-5, "cycle_max_lr": 1e-3, "cycle_first_step_size": 300},
+    "asymmetric_lr_decay": {
+        "cycle_min_lr": 1e-5,
+        "cycle_max_lr": 1e-3,
+        "cycle_first_step_size": 170,
+        "cycle_second_step_size": 430,
+        "decay_lr_rate": 0.01,
+        "decay_step_size": 50,
+        "cycle_min_mom": 0.7,
+        "cycle_max_mom": 0.95,
+    },
+    "stairs": {
+        "cycle_min_lr": 1e-5,
+        "cycle_max_lr": 1e-3,
+        "cycle_first_step_size": 300,
+        "cycle_second_step_size": 500,
+        "cycle_first_stair_count": 4,
+        "cycle_second_stair_count": 7,
+    },
+    "no_way_down": {
+        "cycle_min_lr": 1e-5,
+        "cycle_max_lr": 1e-3,
+        "cycle_first_step_size": 400,
+        "cycle_second_step_size": 0,
+    },
+}
+
+
+def applied_betas(params: dict[str, object], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lr, betas[0] and betas[1] of each of ``n`` real Adam updates under DeepSpeed's OneCycle."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1, dtype=torch.float64)
+    opt = torch.optim.Adam(model.parameters(), lr=BASE_LR)
+    sched = lr_schedules.OneCycle(opt, **params)
+    x, y = torch.randn(8, 3, dtype=torch.float64), torch.randn(8, 1, dtype=torch.float64)
+    out = np.empty((3, n))
+    for t in range(n):
+        group = opt.param_groups[0]
+        out[:, t] = group["lr"], group["betas"][0], group["betas"][1]
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        sched.step()
+    return out[0], out[1], out[2]
+
+
+@pytest.mark.parametrize("name", list(BETA1_CASES))
+def test_one_cycle_beta1_follows_deepspeed(name: str) -> None:
+    """Measured over 2,000 Adam updates: within 2 ulps of cycle_max_mom (DeepSpeed's float
+    cycle phase against lrcore's integer one), bit for bit with stairs (a transcribed table)."""
+    params = BETA1_CASES[name]
+    ds_config = {
+        "optimizer": {"type": "Adam", "params": {"lr": BASE_LR}},
+        "scheduler": {"type": "OneCycle", "params": params},
+    }
+    n = 2000
+    lrs, beta1, beta2 = applied_betas(params, n)
+    with pytest.warns(UserWarning, match="hyperparameters"):
+        ours = DS.from_config(ds_config)
+    assert_close(ours.values(np.arange(n)), lrs, what=f"{name} lr")
+    sides = DS.hyperparameters(ds_config)
+    assert list(sides) == ["beta1"]
+    side = sides["beta1"]
+    top = float(params.get("cycle_max_mom", 0.9))  # type: ignore[arg-type]
+    diff = np.abs(side.values(np.arange(n)) - beta1)
+    assert float(diff.max()) <= 2 * np.spacing(top), f"{name}: {diff.max() / np.spacing(top)} ulps"
+    assert beta1[0] == side(0) == params.get("cycle_min_mom", 0.8)  # the constructor's betas
+    assert side == DS.OneCycleBeta1(**params)  # type: ignore[arg-type]
+    assert lrcore.from_config(side.to_config()) == side
+    # DeepSpeed also sets beta2 to 0.99, which no beta1 schedule carries (docs/porting.md)
+    assert set(beta2) == {0.99}
+
+
+def test_one_cycle_without_momentum_has_no_side() -> None:
+    off = config("OneCycle", cycle_min_lr=1e-5, cycle_max_lr=1e-3, cycle_momentum=False)
+    assert DS.hyperparameters(off) == {}
+    assert DS.hyperparameters(CASES["WarmupLR_log"][0]) == {}
+    with pytest.raises(lrcore.ConfigError, match="cycle_momentum"):
+        DS.OneCycleBeta1(cycle_momentum=False)
+
+
+@pytest.mark.parametrize(
+    ("params", "path"),
+    [
+        ({"decay_mom_rate": 0.1, "decay_step_size": 100}, "OneCycle.decay_mom_rate"),
+        ({"cycle_min_mom": 0.95, "cycle_max_mom": 0.9}, "OneCycle.cycle_min_mom"),
+        ({"cycle_max_mom": 1.0}, "OneCycle.cycle_max_mom"),
+        ({"cycle_min_mom": -0.1}, "OneCycle.cycle_min_mom"),
+    ],
+)
+def test_beta1_side_refuses_what_it_cannot_carry(params: dict[str, object], path: str) -> None:
+    ds_config = config("OneCycle", cycle_min_lr=1e-5, cycle_max_lr=1e-3, **params)
+    with pytest.raises(lrcore.ConfigError) as info:
+        DS.hyperparameters(ds_config)
+    assert info.value.path == path
+
+
+def test_beta1_per_group_lists() -> None:
+    ds_config = config("OneCycle", cycle_min_lr=1e-5, cycle_max_lr=1e-3, cycle_min_mom=[0.8, 0.6])
+    assert DS.hyperparameters(ds_config, group=1)["beta1"](0) == 0.6
+    with pytest.raises(lrcore.ConfigError, match="group=i"):
+        DS.hyperparameters(ds_config)

@@ -24,8 +24,12 @@ classes). Traps handled here:
 - ``WarmupDecayLR`` decays linearly to ``warmup_min_lr`` (not 0) at ``total_num_steps``;
   ``WarmupCosineLR`` takes ratios of the optimizer's lr, starts at 0 at update 0, and its
   cosine begins one step in (its first post-warmup update is at progress ``1 / (total - warmup)``).
-- ``OneCycle`` with ``cycle_momentum`` also cycles Adam's ``beta1``: not part of a learning-rate
-  schedule, so lrcore warns that it is not ported.
+- ``OneCycle`` with ``cycle_momentum`` (its default) also cycles ``beta1`` of an optimizer with
+  ``betas`` (and sets ``beta2`` to 0.99). The learning-rate schedule cannot carry it (DeepSpeed's
+  OneCycle is a ``join``), so :func:`OneCycle` warns; :func:`OneCycleBeta1` and
+  :func:`hyperparameters` give the ``beta1`` curve for the adapters to apply beside the rate.
+  Its momentum decay after the cycle (``decay_mom_rate`` with ``decay_step_size``) grows beta1
+  without bound and is refused.
 - ``LRRangeTest`` grows without limit: lrcore needs ``horizon`` (the steps of the test).
 - ``"auto"`` values (filled in by transformers' DeepSpeed integration) are refused: resolve them first.
 """
@@ -202,8 +206,9 @@ def OneCycle(
     )
     if cycle_momentum:
         warnings.warn(
-            "OneCycle's momentum (beta1) cycle is not part of a learning-rate schedule and is not "
-            "ported: drive beta1 with its own lrcore schedule, or set cycle_momentum=False",
+            "DeepSpeed's OneCycle also cycles beta1 (and sets beta2 to 0.99), which this "
+            "learning-rate schedule does not carry: apply lrcore.compat.deepspeed.hyperparameters"
+            "(ds_config) (or OneCycleBeta1(**params)) beside it, or set cycle_momentum=False",
             stacklevel=3,
         )
     total = up + down
@@ -220,6 +225,99 @@ def OneCycle(
     if rate != 0.0 and every != 0.0:
         after = InverseTime(start=low, rate=rate, steps=integer(where, "decay_step_size", every, minimum=1))
     return Join([cycle, after], [total])
+
+
+@native_errors("OneCycle")
+def OneCycleBeta1(
+    cycle_min_lr: float = 0.0,
+    cycle_max_lr: float = 0.0,
+    decay_lr_rate: float = 0.0,
+    cycle_first_step_size: int = 2000,
+    cycle_second_step_size: int | None = None,
+    cycle_first_stair_count: int = 0,
+    cycle_second_stair_count: int | None = None,
+    decay_step_size: int = 0,
+    cycle_momentum: bool = True,
+    cycle_min_mom: float = 0.8,
+    cycle_max_mom: float = 0.9,
+    decay_mom_rate: float = 0.0,
+) -> Schedule:
+    """The ``beta1`` DeepSpeed's OneCycle writes to an optimizer with ``betas`` (it takes
+    :func:`OneCycle`'s parameters; the learning-rate ones are not used): ``cycle_min_mom`` at
+    update 0 (set by the constructor), then ``cycle_max_mom - (cycle_max_mom - cycle_min_mom) *
+    scale`` over the cycle where the lr is ``cycle_min_lr + (cycle_max_lr - cycle_min_lr) *
+    scale`` (stairs included), and ``cycle_max_mom`` after it.
+
+    Refused (:class:`ConfigError`): ``cycle_momentum=False`` (there is no beta1 curve), a
+    momentum outside ``[0, 1)`` or ``cycle_min_mom > cycle_max_mom``, and a momentum decay
+    (``decay_mom_rate`` and ``decay_step_size`` both nonzero: DeepSpeed then grows beta1 as
+    ``cycle_max_mom * (1 + decay_mom_rate * t' / decay_step_size)``, past 1).
+    """
+    where = "OneCycle"
+    if cycle_momentum is not True:
+        raise ConfigError(
+            f"{where}.cycle_momentum", "true (without it OneCycle leaves beta1 alone)", cycle_momentum
+        )
+    first = number(where, "cycle_first_step_size", cycle_first_step_size, minimum=0.0, open_min=True)
+    second = (
+        first
+        if cycle_second_step_size is None
+        else number(where, "cycle_second_step_size", cycle_second_step_size, minimum=0.0)
+    )
+    up = integer(where, "cycle_first_step_size", first)
+    down = integer(where, "cycle_second_step_size", second)
+    stairs_up = integer(where, "cycle_first_stair_count", cycle_first_stair_count, minimum=0)
+    stairs_down = (
+        stairs_up
+        if cycle_second_stair_count is None
+        else integer(where, "cycle_second_stair_count", cycle_second_stair_count, minimum=0)
+    )
+    low = number(where, "cycle_min_mom", cycle_min_mom, minimum=0.0)
+    high = number(where, "cycle_max_mom", cycle_max_mom, minimum=0.0)
+    rate = number(where, "decay_mom_rate", decay_mom_rate)
+    every = number(where, "decay_step_size", decay_step_size, minimum=0.0)
+    if not math.isclose(rate, 0) and not math.isclose(every, 0):  # DeepSpeed's skip_mom_decay test
+        raise ConfigError(
+            f"{where}.decay_mom_rate",
+            "0 for the beta1 side (DeepSpeed's momentum decay grows beta1 as cycle_max_mom * "
+            "(1 + decay_mom_rate * t / decay_step_size), without bound; lrcore does not port it)",
+            decay_mom_rate,
+        )
+    if high >= 1.0:  # Adam refuses beta1 >= 1
+        raise ConfigError(f"{where}.cycle_max_mom", "a momentum in [0, 1)", cycle_max_mom)
+    if low > high:  # DeepSpeed does not check; its curve would run above cycle_max_mom
+        raise ConfigError(f"{where}.cycle_min_mom", f"a momentum <= cycle_max_mom ({high})", cycle_min_mom)
+    total = up + down
+    if total == 1:
+        return Join([Constant(value=low), Constant(value=high)], [1])
+    # Updates 1 .. total - 1 follow the lr's shape upside down; update 0 runs at cycle_min_mom
+    # (the constructor's betas) where the cycle is at its top; from update total on, cycle_max_mom.
+    if stairs_up or stairs_down:  # tabulated, as the lr's stairs are
+        values = [_one_cycle_mom(t, low, high, up, down, stairs_up, stairs_down) for t in range(1, total)]
+        return Join([Constant(value=low), Table(values=values), Constant(value=high)], [1, total])
+    cycle: Schedule
+    if down == 0:
+        cycle = Linear(start=high, end=low, steps=up)
+    else:
+        cycle = Cyclic(
+            low=0.0,
+            high=0.0,
+            up=up,
+            down=None if down == up else down,
+            base_momentum=low,
+            max_momentum=high,
+            curve="momentum",
+        )
+    first_update = Table(values=[low / high if high else 1.0, 1.0])
+    return Join([Scale(cycle, factor=first_update), Constant(value=high)], [total])
+
+
+def _one_cycle_mom(
+    b: int, low: float, high: float, up: int, down: int, stairs_up: int, stairs_down: int
+) -> float:
+    """DeepSpeed's ``_get_cycle_mom``: ``high - (high - low) * scale`` with the lr's scale."""
+    scale = _one_cycle_lr(b, 0.0, 1.0, up, down, stairs_up, stairs_down)  # 0 + 1 * scale
+    return high - (high - low) * scale
 
 
 def _one_cycle_lr(
@@ -272,20 +370,11 @@ def LRRangeTest(
     return PiecewiseConstant(boundaries=marks, values=[low * (1 + rate * i) for i in range(len(marks) + 1)])
 
 
-def from_config(
-    ds_config: Mapping[str, Any] | str | os.PathLike[str],
-    *,
-    base_lr: float | None = None,
-    horizon: int | None = None,
-    group: int | None = None,
-) -> Schedule:
-    """The lrcore schedule of a DeepSpeed config's ``scheduler`` section.
-
-    ``base_lr`` (the optimizer's lr) defaults to the config's ``optimizer.params.lr``; WarmupLR
-    without ``warmup_max_lr`` and WarmupCosineLR need it. ``horizon`` is LRRangeTest's length.
-    DeepSpeed takes a list (one value per param group) for its learning rates and momenta:
-    ``group=i`` ports group ``i``'s curve.
-    """
+def _section(
+    ds_config: Mapping[str, Any] | str | os.PathLike[str], group: int | None
+) -> tuple[Mapping[str, Any], str, dict[str, Any]]:
+    """The config (read from its file), its scheduler type and its params with per-group lists
+    resolved to ``group``'s value; refused values raise :class:`ConfigError`."""
     if isinstance(ds_config, (str, os.PathLike)):
         with open(ds_config, encoding="utf-8") as file:
             ds_config = json.load(file)
@@ -322,6 +411,24 @@ def from_config(
             if not 0 <= group < len(value):
                 raise ConfigError("group", f"a param group index in [0, {len(value)})", group)
             params[key] = value[group]
+    return ds_config, str(kind), params
+
+
+def from_config(
+    ds_config: Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    base_lr: float | None = None,
+    horizon: int | None = None,
+    group: int | None = None,
+) -> Schedule:
+    """The lrcore schedule of a DeepSpeed config's ``scheduler`` section.
+
+    ``base_lr`` (the optimizer's lr) defaults to the config's ``optimizer.params.lr``; WarmupLR
+    without ``warmup_max_lr`` and WarmupCosineLR need it. ``horizon`` is LRRangeTest's length.
+    DeepSpeed takes a list (one value per param group) for its learning rates and momenta:
+    ``group=i`` ports group ``i``'s curve.
+    """
+    ds_config, kind, params = _section(ds_config, group)
     if base_lr is None:
         optimizer = ds_config.get("optimizer")
         if isinstance(optimizer, Mapping) and isinstance(optimizer.get("params"), Mapping):
@@ -352,12 +459,34 @@ def from_config(
     return schedule
 
 
+def hyperparameters(
+    ds_config: Mapping[str, Any] | str | os.PathLike[str], *, group: int | None = None
+) -> dict[str, Schedule]:
+    """The other hyperparameters a DeepSpeed config's scheduler drives beside the learning rate,
+    keyed as :meth:`lrcore.Schedule.hyperparameters` keys them: ``{"beta1": ...}`` for OneCycle
+    with ``cycle_momentum`` (its default; DeepSpeed applies it only to an optimizer with
+    ``betas`` and logs that it is disabled otherwise), ``{}`` for every other scheduler.
+    ``group`` picks one param group's value from per-group lists, as in :func:`from_config`.
+    """
+    _, kind, params = _section(ds_config, group)
+    if kind != "OneCycle" or params.get("cycle_momentum", True) is False:
+        return {}
+    try:
+        return {"beta1": OneCycleBeta1(**params)}
+    except TypeError as error:
+        raise ConfigError(
+            "scheduler.params", "the parameters of DeepSpeed's OneCycle", params, hint=str(error)
+        ) from None
+
+
 __all__ = [
     "SCHEDULERS",
     "LRRangeTest",
     "OneCycle",
+    "OneCycleBeta1",
     "WarmupCosineLR",
     "WarmupDecayLR",
     "WarmupLR",
     "from_config",
+    "hyperparameters",
 ]
