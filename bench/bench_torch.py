@@ -1,8 +1,8 @@
 """Overhead of ``scheduler.step()``: lrcore's torch adapter against torch's own schedulers.
 
-Each pair runs the same curve for ``STEPS`` steps; a repeat times both members back to
-back (their order alternating between repeats, so drift hits both alike), and the report
-gives the median time per step over the repeats and the spread ``(max - min) / median``.
+Each pair runs the same curve for ``STEPS`` steps; a round times both members back to
+back (their order alternating between rounds, so drift hits both alike), and the report
+gives the median per-round ratio with its 95% interval and verdict (``bench._timing``).
 The target: lrcore costs at most half of the native scheduler (``ratio <= 0.5``).
 
     python bench/bench_torch.py
@@ -11,9 +11,10 @@ The target: lrcore costs at most half of the native scheduler (``ratio <= 0.5``)
 from __future__ import annotations
 
 import gc
-import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,6 +22,10 @@ from torch.optim import lr_scheduler as native
 
 import lrcore
 from lrcore.adapters.torch import scheduler
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._timing import entry, paired_by
 
 STEPS = 2_000
 TARGET = 0.5
@@ -83,40 +88,26 @@ def _time_steps(sched: Any, steps: int) -> float:
 
 
 def run(repeats: int = 7, steps: int = STEPS) -> list[dict[str, Any]]:
-    """One row per pair: medians (seconds per step), spreads and the lrcore/native ratio."""
+    """One row per pair: seconds per step of both sides and the median per-round ratio."""
     rows = []
     for name in PAIRS:
-        for which in ("lrcore", "native"):  # warm-up: first-call imports and caches
-            _time_steps(_make(which, name), steps)
-        times: dict[str, list[float]] = {"lrcore": [], "native": []}
-        for repeat in range(repeats):
-            order = ["lrcore", "native"] if repeat % 2 == 0 else ["native", "lrcore"]
-            for which in order:
-                times[which].append(_time_steps(_make(which, name), steps))
-        medians = {k: statistics.median(v) for k, v in times.items()}
-        rows.append(
-            {
-                "name": name,
-                "lrcore_median_s": medians["lrcore"],
-                "native_median_s": medians["native"],
-                "ratio": medians["lrcore"] / medians["native"],
-                "lrcore_spread": (max(times["lrcore"]) - min(times["lrcore"])) / medians["lrcore"],
-                "native_spread": (max(times["native"]) - min(times["native"])) / medians["native"],
-                "target": TARGET,
-            }
-        )
+        sides = (("lrcore", name), ("native", name))
+        ours, theirs = paired_by(lambda side: _time_steps(_make(*side), steps), *sides, repeats)
+        native_name = type(_make("native", name)).__name__
+        rows.append(entry(name, ours, theirs, TARGET, f"torch.optim.lr_scheduler.{native_name}"))
     return rows
 
 
 def main() -> None:
     rows = run()
-    print(f"{'schedule':<15}{'lrcore us/step':>16}{'native us/step':>16}{'ratio':>8}{'spread':>14}  target")
+    print(
+        f"{'schedule':<15}{'lrcore us/step':>16}{'native us/step':>16}{'ratio':>8}{'95% interval':>18}  target"
+    )
     for r in rows:
-        spread = f"{r['lrcore_spread']:.0%}/{r['native_spread']:.0%}"
-        verdict = "ok" if r["ratio"] <= r["target"] else "MISSED"
+        interval = f"[{r['ratio_low']:.2f}, {r['ratio_high']:.2f}]"
         print(
             f"{r['name']:<15}{r['lrcore_median_s'] * 1e6:>16.2f}{r['native_median_s'] * 1e6:>16.2f}"
-            f"{r['ratio']:>8.2f}{spread:>14}  <= {r['target']} {verdict}"
+            f"{r['ratio']:>8.2f}{interval:>18}  <= {r['target']} {r['verdict']}"
         )
 
 
