@@ -66,11 +66,11 @@ from typing import Any, NamedTuple
 
 from ._errors import ConfigError
 from ._namespace import Array, Namespace, numpy_namespace
-from ._params import Choice, Count, NestedOrRate, Rate, Real, host_step, param
+from ._params import Binding, Choice, Count, NestedOrRate, Rate, Real, host_step, param, parse_duration
 from ._schedule import Declared, Schedule
 from .catalog import Constant
 
-__all__ = ["MODES", "NONFINITE", "THRESHOLD_MODES", "Plateau", "PlateauState"]
+__all__ = ["MODES", "NONFINITE", "THRESHOLD_MODES", "Plateau", "PlateauState", "ready_plateau"]
 
 MODES = ("min", "max")
 THRESHOLD_MODES = ("rel", "abs")
@@ -361,6 +361,37 @@ def as_plateau(value: Any) -> Plateau:
         if isinstance(built, Plateau):
             return built
     raise ConfigError("plateau", "an lrcore.plateau or its config mapping", value)
+
+
+def ready_plateau(
+    value: Any, *, total_steps: int | None = None, steps_per_epoch: int | None = None
+) -> Plateau:
+    """What a plateau adapter runs: a plateau (or its config) whose schedule has every
+    duration (``"5%"``, ``"10ep"``) bound, by ``total_steps`` / ``steps_per_epoch`` when
+    given (as :func:`lrcore._schedule.ready` does for a schedule). A duration left unbound is
+    a :class:`ConfigError` naming the parameter and the argument to give.
+
+    >>> p = lrcore.plateau(lrcore.cosine(start=0.1, end=0.0, steps="90ep"), patience=2)
+    >>> ready_plateau(p, steps_per_epoch=10).schedule
+    lrcore.cosine(start=0.1, end=0.0, steps=900)
+    """
+    plateau = as_plateau(value)
+    context = Binding(total_steps, steps_per_epoch)  # the arguments' own errors name them
+    given = {"ep": steps_per_epoch, "dur": total_steps}
+    for path, text in plateau.unbound_durations():
+        _, unit = parse_duration(text, path)
+        if given[unit] is None:
+            needs = "steps_per_epoch" if unit == "ep" else "total_steps"
+            raise ConfigError(
+                f"plateau.{path}",
+                "a bound duration",
+                text,
+                hint=f"give the plateau adapter {needs}=..., or call plateau.bind({needs}=...)",
+            )
+    try:
+        return plateau._bind(context)
+    except ConfigError as error:
+        raise error.prefixed("plateau") from None
 
 
 @functools.lru_cache(maxsize=64)

@@ -197,3 +197,40 @@ def test_schedule_config_round_trip() -> None:
     assert float(ops.convert_to_numpy(again(7))) == np.float32(plateau.lr(7, s.state))
     with pytest.raises(lrcore.ConfigError):
         PlateauSchedule(lrcore.constant(value=0.1))
+
+
+def test_durations_are_bound_by_total_steps_and_steps_per_epoch(tmp_path) -> None:
+    def plateau(inner_steps, warmup):
+        cosine = lrcore.cosine(start=0.1, end=0.001, steps=inner_steps)
+        return Plateau(lrcore.warmup(cosine, steps=warmup), patience=1, factor=0.5, cooldown=1)
+
+    total = BATCHES * len(METRICS)  # 30 updates
+    recipe = plateau("8ep", "10%")
+    by_hand = plateau(8 * BATCHES, 3)  # 10% of 30
+    callback = plateau_callback(recipe, monitor="val_metric", total_steps=total, steps_per_epoch=BATCHES)
+    assert callback.plateau == by_hand
+    m = model()
+    record = Record(METRICS)
+    m.fit(
+        DATA,
+        TARGET,
+        batch_size=4,
+        epochs=len(METRICS),
+        shuffle=False,
+        verbose=0,
+        callbacks=[record, callback],
+    )
+    assert_meets_contract(record.applied, reference_lrs(by_hand, METRICS, BATCHES), False)
+    assert callback.state.reductions >= 2
+    # the saved schedule holds the bound plateau
+    path = tmp_path / "m.keras"
+    m.save(path)
+    assert keras.models.load_model(path).optimizer._learning_rate.plateau == by_hand
+    schedule = PlateauSchedule(recipe.to_config(), total_steps=total, steps_per_epoch=BATCHES)
+    assert schedule.plateau == by_hand
+    with pytest.raises(
+        lrcore.ConfigError, match=r"^plateau\.schedule\.schedule\.steps: .*'8ep'.*steps_per_epoch="
+    ):
+        plateau_callback(recipe)
+    with pytest.raises(lrcore.ConfigError, match=r"^plateau\.schedule\.steps: .*'10%'.*total_steps="):
+        PlateauSchedule(recipe, steps_per_epoch=BATCHES)

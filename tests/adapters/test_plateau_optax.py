@@ -157,3 +157,41 @@ def test_config_mapping_and_bad_plateau() -> None:
     assert float(tx.init(jnp.ones(1)).learning_rate) == np.float32(0.1)
     with pytest.raises(lrcore.ConfigError):
         plateau_transform(lrcore.constant(value=0.1))
+
+
+def test_durations_are_bound_by_total_steps_and_steps_per_epoch() -> None:
+    def plateau(inner_steps, warmup):
+        cosine = lrcore.cosine(start=0.1, end=0.001, steps=inner_steps)
+        return Plateau(lrcore.warmup(cosine, steps=warmup), patience=1, factor=0.5, cooldown=1)
+
+    metrics = [3.0, 2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    total = PER_EPOCH * len(metrics)  # 72 updates
+    recipe = plateau("10ep", "5%")
+    by_hand = plateau(10 * PER_EPOCH, 4)  # 5% of 72 is 3.6
+    tx = optax.chain(
+        optax.identity(), plateau_transform(recipe, total_steps=total, steps_per_epoch=PER_EPOCH)
+    )
+    params = jnp.ones(3)
+    values, report = inputs(metrics)
+    float_dtype = jnp.float64 if X64 else jnp.float32
+
+    def body(carry, x):
+        params, opt_state = carry
+        grads = jax.grad(lambda p: jnp.sum((p - 2.0) ** 2))(params)
+        updates, opt_state = tx.update(grads, opt_state, params, value=x[0], report=x[1])
+        return (optax.apply_updates(params, updates), opt_state), opt_state[1].learning_rate
+
+    run = jax.jit(lambda c, xs: jax.lax.scan(body, c, xs))
+    (_, state), applied = run(
+        (params, tx.init(params)), (jnp.asarray(values, float_dtype), jnp.asarray(report))
+    )
+    reference = reference_lrs(by_hand, metrics, PER_EPOCH)
+    assert_meets_contract(np.asarray(applied), reference, False)
+    assert core_state(by_hand, state).reductions >= 2
+    # unbound: refused before anything is traced, naming the parameter and the argument
+    with pytest.raises(
+        lrcore.ConfigError, match=r"^plateau\.schedule\.schedule\.steps: .*'10ep'.*steps_per_epoch="
+    ):
+        plateau_transform(recipe.to_config())
+    with pytest.raises(lrcore.ConfigError, match=r"^plateau\.schedule\.steps: .*'5%'.*total_steps="):
+        plateau_transform(recipe, steps_per_epoch=PER_EPOCH)

@@ -276,3 +276,41 @@ def test_per_group_min_lr_refusals() -> None:
     with pytest.raises(lrcore.ConfigError) as info:
         plateau_scheduler(grouped_optimizer(0.1, 2), Plateau(0.1, min_lr=0.01), min_lr=[0.01, 0.001])
     assert info.value.path == "min_lr[1]"
+
+
+# -- durations --------------------------------------------------------------------------
+
+
+def durations_plateau(inner_steps, warmup) -> Plateau:
+    cosine = lrcore.cosine(start=0.1, end=0.0, steps=inner_steps)
+    return Plateau(lrcore.warmup(cosine, steps=warmup), patience=1, factor=0.5, cooldown=1, min_lr=0.004)
+
+
+def test_durations_are_bound_by_total_steps_and_steps_per_epoch() -> None:
+    per_epoch, total = 25, 25 * len(METRICS)  # 375 updates
+    recipe = durations_plateau("12ep", "10%")
+    by_hand = durations_plateau(12 * per_epoch, 38)  # 10% of 375 is 37.5: halves up
+    opt = optimizer(1.0)
+    sched = plateau_scheduler(opt, recipe.to_config(), total_steps=total, steps_per_epoch=per_epoch)
+    assert sched.plateau == by_hand
+    applied = train(sched, opt, METRICS, per_epoch)
+    assert applied == reference_lrs(by_hand, METRICS, per_epoch).tolist()  # float64, bit for bit
+    assert sched.plateau_state.reductions >= 2
+    # the checkpoint holds the bound plateau: a fresh scheduler resumes from it without binding
+    again = plateau_scheduler(optimizer(1.0), by_hand)
+    again.load_state_dict(sched.state_dict())
+    assert again.plateau == by_hand and again.get_last_lr() == sched.get_last_lr()
+
+
+def test_an_unbound_duration_is_refused_naming_it_and_the_argument() -> None:
+    recipe = durations_plateau("12ep", "10%")
+    with pytest.raises(
+        lrcore.ConfigError,
+        match=r"^plateau\.schedule\.schedule\.steps: expected a bound duration, got '12ep' "
+        r"\(give the plateau adapter steps_per_epoch=",
+    ):
+        plateau_scheduler(optimizer(), recipe)
+    with pytest.raises(lrcore.ConfigError, match=r"^plateau\.schedule\.steps: .* got '10%' .*total_steps="):
+        plateau_scheduler(optimizer(), recipe, steps_per_epoch=25)
+    with pytest.raises(lrcore.ConfigError, match=r"^total_steps: expected an integer >= 1"):
+        plateau_scheduler(optimizer(), recipe, total_steps=0, steps_per_epoch=25)

@@ -36,6 +36,11 @@ holds the state after that epoch's report. The plateau state lives in the schedu
 config, which ``keras.callbacks.BackupAndRestore`` (weights and optimizer variables) does
 not save: resume a plateau with full models from ``ModelCheckpoint``.
 
+Durations. A plateau whose schedule has durations (``"5%"``, ``"10ep"``) is bound by
+``total_steps=`` / ``steps_per_epoch=`` of :func:`plateau_callback` and
+:func:`plateau_schedule` (as ``lrcore.adapters.keras.callback`` binds a schedule); the
+saved config is the bound one.
+
 Precision: float64 evaluation where the backend can (TensorFlow, torch, JAX with x64),
 then one rounding to float32; on JAX without x64, the core's float32 path.
 """
@@ -49,7 +54,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from lrcore._plateau import Plateau, PlateauState, as_plateau
+from lrcore._plateau import Plateau, PlateauState, ready_plateau
 
 from .array_namespace import namespace
 
@@ -67,8 +72,15 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
     level lives in :attr:`level` (a non-trainable variable), the rest of the state on the
     host (:attr:`state`). Its config is ``{"plateau": ..., "state": ...}``."""
 
-    def __init__(self, plateau: Any, state: Any = None) -> None:
-        self.plateau = _as_plateau(plateau)
+    def __init__(
+        self,
+        plateau: Any,
+        state: Any = None,
+        *,
+        total_steps: int | None = None,
+        steps_per_epoch: int | None = None,
+    ) -> None:
+        self.plateau = _as_plateau(plateau, total_steps, steps_per_epoch)
         if state is None:
             state = self.plateau.initial_state()
         elif isinstance(state, Mapping):
@@ -98,19 +110,30 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return f"PlateauSchedule({self.plateau!r})"
 
 
-def plateau_schedule(plateau: Any, state: Any = None) -> PlateauSchedule:
+def plateau_schedule(
+    plateau: Any, state: Any = None, *, total_steps: int | None = None, steps_per_epoch: int | None = None
+) -> PlateauSchedule:
     """The :class:`PlateauSchedule` of ``plateau`` (or its config), to pass as an
-    optimizer's ``learning_rate``; :func:`plateau_callback` drives it."""
-    return PlateauSchedule(plateau, state)
+    optimizer's ``learning_rate``; :func:`plateau_callback` drives it. Durations in the
+    plateau's schedule are bound by ``total_steps`` / ``steps_per_epoch``."""
+    return PlateauSchedule(plateau, state, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
 
 
 class PlateauCallback(keras.callbacks.Callback):
     """Feeds ``logs[monitor]`` to the plateau at every epoch end (see the module
     docstring). ``verbose=1`` prints each reduction, as Keras' ReduceLROnPlateau does."""
 
-    def __init__(self, plateau: Any, monitor: str = "val_loss", verbose: int = 0) -> None:
+    def __init__(
+        self,
+        plateau: Any,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        *,
+        total_steps: int | None = None,
+        steps_per_epoch: int | None = None,
+    ) -> None:
         super().__init__()
-        self.plateau = _as_plateau(plateau)
+        self.plateau = _as_plateau(plateau, total_steps, steps_per_epoch)
         self.monitor = monitor
         self.verbose = verbose
         self.schedule: PlateauSchedule | None = None
@@ -159,16 +182,27 @@ class PlateauCallback(keras.callbacks.Callback):
                 )
 
 
-def plateau_callback(plateau: Any, monitor: str = "val_loss", verbose: int = 0) -> PlateauCallback:
+def plateau_callback(
+    plateau: Any,
+    monitor: str = "val_loss",
+    verbose: int = 0,
+    *,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
+) -> PlateauCallback:
     """A Keras callback running ``plateau`` (an ``lrcore.plateau`` or its config) on the
-    logged metric ``monitor``.
+    logged metric ``monitor``. A schedule with durations (``"5%"``, ``"10ep"``) inside the
+    plateau is bound by ``total_steps`` / ``steps_per_epoch``; one left unbound is a
+    ``ConfigError`` naming it.
 
     >>> cb = plateau_callback(lrcore.plateau(0.01, patience=2), monitor="val_loss")
     """
-    return PlateauCallback(plateau, monitor=monitor, verbose=verbose)
+    return PlateauCallback(
+        plateau, monitor=monitor, verbose=verbose, total_steps=total_steps, steps_per_epoch=steps_per_epoch
+    )
 
 
-def _as_plateau(value: Any) -> Plateau:
+def _as_plateau(value: Any, total_steps: int | None = None, steps_per_epoch: int | None = None) -> Plateau:
     if isinstance(value, PlateauSchedule):
-        return value.plateau
-    return as_plateau(value)
+        value = value.plateau
+    return ready_plateau(value, total_steps=total_steps, steps_per_epoch=steps_per_epoch)

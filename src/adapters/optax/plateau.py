@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from lrcore._plateau import Plateau, PlateauState, as_plateau
+from lrcore._plateau import Plateau, PlateauState, as_plateau, ready_plateau
 
 from .array_namespace import namespace
 
@@ -77,12 +77,20 @@ def _arrays(plateau: Plateau, s: PlateauState, xp: Any) -> PlateauState:
 
 
 def plateau_transform(
-    plateau: Plateau | Mapping[str, Any], *, flip_sign: bool = True, bits: int | None = None
+    plateau: Plateau | Mapping[str, Any],
+    *,
+    flip_sign: bool = True,
+    bits: int | None = None,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
 ) -> optax.GradientTransformationExtraArgs:
     """Scale updates by ``-plateau.lr(count, state)`` (``flip_sign=False``: ``+lr``),
     reporting the ``value`` keyword to the plateau first (see the module docstring).
 
-    ``bits``: 32 or 64 (default: 64 exactly when ``jax_enable_x64`` is on).
+    ``bits``: 32 or 64 (default: 64 exactly when ``jax_enable_x64`` is on). A schedule
+    with durations (``"5%"``, ``"10ep"``) inside the plateau is bound by ``total_steps`` /
+    ``steps_per_epoch`` (as ``lrcore.adapters.optax.schedule`` binds a schedule); one left
+    unbound is a ``ConfigError`` naming it.
 
     >>> p = lrcore.plateau(0.1, patience=0)
     >>> tx = plateau_transform(p)
@@ -93,7 +101,7 @@ def plateau_transform(
     >>> float(state.learning_rate)
     0.009999999776482582
     """
-    plateau = as_plateau(plateau)
+    plateau = ready_plateau(plateau, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
     sign = -1.0 if flip_sign else 1.0
 
     def init_fn(params: Any) -> PlateauTransformState:

@@ -30,6 +30,10 @@ and state as plain types (``torch.load(weights_only=True)`` reads it) beside tor
 attributes; ``load_state_dict()`` resumes exactly, also in the middle of a patience
 window. ``best``, ``num_bad_epochs`` and ``cooldown_counter`` mirror the core state, as
 torch's attributes of those names.
+
+A plateau whose schedule has durations (``"5%"``, ``"10ep"``) is bound by
+``total_steps=`` / ``steps_per_epoch=`` (as ``lrcore.adapters.torch.scheduler`` binds a
+schedule); ``state_dict()`` then holds the bound config.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
 from lrcore._namespace import numpy_namespace
 from lrcore._params import Rate
-from lrcore._plateau import Plateau, PlateauState, as_plateau
+from lrcore._plateau import Plateau, PlateauState, as_plateau, ready_plateau
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
 
@@ -60,8 +64,11 @@ class PlateauScheduler(ReduceLROnPlateau):
         optimizer: torch.optim.Optimizer,
         plateau: Plateau | Mapping[str, Any],
         min_lr: Sequence[float] | None = None,
+        *,
+        total_steps: int | None = None,
+        steps_per_epoch: int | None = None,
     ) -> None:
-        plateau = as_plateau(plateau)
+        plateau = ready_plateau(plateau, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
         floors = _group_floors(plateau, optimizer, min_lr)
         super().__init__(
             optimizer,
@@ -194,9 +201,14 @@ def plateau_scheduler(
     optimizer: torch.optim.Optimizer,
     plateau: Plateau | Mapping[str, Any],
     min_lr: Sequence[float] | None = None,
+    *,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
 ) -> PlateauScheduler:
     """A :class:`PlateauScheduler` for ``optimizer`` running ``plateau`` (or its config);
     ``min_lr``: one floor per param group (torch's list form), each at least the plateau's.
+    A schedule with durations (``"5%"``, ``"10ep"``) inside the plateau is bound by
+    ``total_steps`` / ``steps_per_epoch``; one left unbound is a ``ConfigError`` naming it.
 
     >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> sched = plateau_scheduler(opt, lrcore.plateau(0.1, patience=0))
@@ -204,4 +216,6 @@ def plateau_scheduler(
     >>> sched.get_last_lr()
     [0.010000000000000002]
     """
-    return PlateauScheduler(optimizer, plateau, min_lr)
+    return PlateauScheduler(
+        optimizer, plateau, min_lr, total_steps=total_steps, steps_per_epoch=steps_per_epoch
+    )
