@@ -24,9 +24,10 @@ Differences, all measured in ``tests/compat/test_torch.py``:
   which the adapters apply beside the learning rate (``cycle_momentum=False`` leaves it out, as
   in torch). Measured in ``tests/compat/test_momentum.py`` (300 real updates on SGD, Adam,
   AdamW): OneCycleLR's momentum within 1 ulp of torch's, CyclicLR's within 3 ulps (torch's
-  float cycle phase adds about one ulp of 1 per cycle; lrcore counts the phase in integers). Momentum values must lie in ``[0, 1)`` with
-  ``base_momentum <= max_momentum`` (torch does not check). SequentialLR and ChainedScheduler
-  refuse a scheduler that cycles momentum: lrcore's ``join`` and ``scale`` carry no momentum side.
+  float cycle phase adds about one ulp of 1 per cycle; lrcore counts the phase in integers).
+  Momentum values must lie in ``[0, 1)`` with ``base_momentum <= max_momentum`` (torch does
+  not check). SequentialLR and ChainedScheduler refuse a scheduler that cycles momentum:
+  lrcore's ``join`` and ``scale`` carry no momentum side.
 """
 
 from __future__ import annotations
