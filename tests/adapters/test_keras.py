@@ -145,10 +145,9 @@ def test_namespace_keeps_its_dtypes():
 
 
 def test_gradient_accumulation_counts_updates():
+    """k stated once, on the optimizer (more in test_keras_accumulation.py)."""
     schedule = lrcore.linear(start=0.1, end=0.0, steps=100)
-    optimizer = keras.optimizers.SGD(
-        learning_rate=lrk.schedule(schedule, gradient_accumulation_steps=2), gradient_accumulation_steps=2
-    )
+    optimizer = keras.optimizers.SGD(learning_rate=lrk.schedule(schedule), gradient_accumulation_steps=2)
     model = runner.probe(200, optimizer)
     fit(model, 0, 200)
     # Update k averages micro-batches 2k and 2k+1: each row moves by lr(k) / 2.

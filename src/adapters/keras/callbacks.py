@@ -28,12 +28,20 @@ except ImportError:  # pragma: no cover - moved in another Keras version
 __all__ = ["ScheduleCallback", "callback"]
 
 
+def _inner(optimizer: Any) -> Any:
+    """The optimizer that holds the learning rate: a ``LossScaleOptimizer``'s inner one (its
+    own ``_learning_rate`` is a placeholder that no update reads)."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
 class ScheduleCallback(keras.callbacks.Callback):
     """Sets the optimizer's learning rate from an lrcore schedule, like
     ``keras.callbacks.LearningRateScheduler``.
 
     ``interval="step"``: before every batch, ``lr = schedule(optimizer.iterations)`` (a
-    resumed fit continues the curve). ``interval="epoch"``: before every epoch,
+    resumed fit continues the curve). ``optimizer.iterations`` counts applied updates:
+    with ``gradient_accumulation_steps=k`` it is the micro-batch count ``// k``, and an
+    update a ``LossScaleOptimizer`` skipped (non-finite gradients) is not counted. ``interval="epoch"``: before every epoch,
     ``lr = schedule(epoch)`` with the epoch index, as LearningRateScheduler does. The
     value is the float64 host reference rounded to the learning rate variable's dtype;
     values are computed a chunk at a time. At every epoch end ``learning_rate`` is
@@ -41,7 +49,9 @@ class ScheduleCallback(keras.callbacks.Callback):
     learning rate at the start of every epoch.
 
     The optimizer must hold a float learning rate (a variable); one created with a
-    ``LearningRateSchedule`` is refused with a TypeError.
+    ``LearningRateSchedule`` is refused with a TypeError. A ``LossScaleOptimizer`` (also
+    the one ``compile`` wraps around the optimizer under a ``mixed_float16`` policy) has
+    its inner optimizer's learning rate set.
     """
 
     def __init__(self, schedule: Any, interval: str = "step", verbose: int = 0) -> None:
@@ -64,7 +74,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         return values
 
     def _optimizer(self) -> Any:
-        optimizer = self.model.optimizer
+        optimizer = _inner(self.model.optimizer)
         held = getattr(optimizer, "_learning_rate", None)
         if isinstance(held, keras.optimizers.schedules.LearningRateSchedule) or (
             held is not None and not isinstance(held, keras.Variable) and callable(held)
@@ -90,7 +100,7 @@ class ScheduleCallback(keras.callbacks.Callback):
             )
 
     def _set(self, lr: float) -> Any:
-        variable = self.model.optimizer._learning_rate
+        variable = _inner(self.model.optimizer)._learning_rate
         value = np.asarray(lr, dtype=keras.backend.standardize_dtype(variable.dtype))
         if self._assigned is None or value != self._assigned:
             variable.assign(value)

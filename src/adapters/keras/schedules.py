@@ -25,6 +25,8 @@ ops per step), and traces the ``keras.ops`` formula only under ``torch.compile``
 
 from __future__ import annotations
 
+import sys
+from types import FrameType
 from typing import Any
 
 import keras
@@ -58,19 +60,53 @@ def _as_lrcore(value: Any) -> lrcore.Schedule:
     return ready(value, "schedule")
 
 
+def _accumulating_optimizer(step: Any) -> Any:
+    """The optimizer calling the schedule with its own micro-batch counter, or None.
+
+    Keras 3 (checked on 3.15) evaluates a ``LearningRateSchedule`` in
+    ``BaseOptimizer._get_current_learning_rate`` as ``schedule(self._iterations)``: the
+    count of micro-batches, although its ``iterations`` property (and its docs) count
+    applied updates (``_iterations // gradient_accumulation_steps``). The caller's frame is
+    the only place that names the optimizer; it is recognised only when ``step`` *is* its
+    ``_iterations`` variable, so a Keras that passes ``iterations`` instead, or a user
+    calling the schedule with any other step, is never divided twice.
+    """
+    frame: FrameType | None = sys._getframe(2)  # the caller of KerasSchedule.__call__
+    for _ in range(2):
+        if frame is None:
+            return None
+        owner = frame.f_locals.get("self")
+        if getattr(owner, "_iterations", None) is step and isinstance(owner, keras.optimizers.Optimizer):
+            return owner
+        frame = frame.f_back
+    return None
+
+
+def _check_accumulation(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(field, "an integer >= 1", value)
+    return value if value > 1 else None
+
+
 @keras.saving.register_keras_serializable(package="lrcore")
 class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """An lrcore schedule as a Keras ``LearningRateSchedule``: ``lr = schedule(step)``.
+    """An lrcore schedule as a Keras ``LearningRateSchedule``: ``lr = schedule(t)``, ``t``
+    the number of updates already applied (SPEC section 3).
 
-    Keras calls it with ``optimizer.iterations`` inside the train step; the value is
-    computed in the graph by the core's formula (:class:`KerasNamespace`) and returned
-    as float32. Its config is the lrcore config, so ``model.save`` / ``load_model``
-    round-trip it without ``custom_objects`` (``lrcore.adapters.keras`` must have been
-    imported, which registers the class as ``"lrcore>KerasSchedule"``).
+    Keras calls it inside the train step; the value is computed in the graph by the core's
+    formula (:class:`KerasNamespace`) and returned as float32. Its config is the lrcore
+    config, so ``model.save`` / ``load_model`` round-trip it without ``custom_objects``
+    (``lrcore.adapters.keras`` must have been imported, which registers the class as
+    ``"lrcore>KerasSchedule"``).
 
-    With ``gradient_accumulation_steps=n`` (the optimizer's argument of that name) the
-    step is ``iterations // n``: Keras passes the micro-batch count to schedules, while
-    lrcore's ``t`` counts applied updates (SPEC section 3).
+    Gradient accumulation: an optimizer created with ``gradient_accumulation_steps=k``
+    passes its micro-batch count to schedules; this one recognises that call and
+    evaluates ``schedule(iterations // k)``, so its real updates get ``s(0), s(1), ...``
+    with ``k`` stated once, on the optimizer. ``gradient_accumulation_steps`` here is for
+    a step that counts micro-batches elsewhere (a custom loop); when the optimizer also
+    accumulates, the two must agree (a ConfigError otherwise) and divide once.
 
     >>> KerasSchedule(lrcore.linear(start=0.1, end=0.0, steps=10))(5)  # doctest: +SKIP
     <tf.Tensor: shape=(), dtype=float32, numpy=0.05>
@@ -78,41 +114,53 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, schedule: Any, gradient_accumulation_steps: int | None = None) -> None:
         self.schedule = _as_lrcore(schedule)
-        if gradient_accumulation_steps is not None:
-            if (
-                isinstance(gradient_accumulation_steps, bool)
-                or not isinstance(gradient_accumulation_steps, int)
-                or gradient_accumulation_steps < 1
-            ):
-                raise ConfigError(
-                    "gradient_accumulation_steps", "an integer >= 1", gradient_accumulation_steps
-                )
-            if gradient_accumulation_steps == 1:
-                gradient_accumulation_steps = None
-        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.gradient_accumulation_steps = _check_accumulation(
+            gradient_accumulation_steps, "gradient_accumulation_steps"
+        )
         self._cache: HostCache[float] = HostCache(self._float32_values, name="step")
 
     def __call__(self, step: Any) -> Any:
+        every = self._micro_batches_per_update(step)
         if _eager_torch():
-            return ops.convert_to_tensor(self._host(step), dtype="float32")
-        return self.evaluate(step)
+            return ops.convert_to_tensor(self._host(step, every), dtype="float32")
+        return self._evaluate(step, every)
+
+    def _micro_batches_per_update(self, step: Any) -> int | None:
+        optimizer = _accumulating_optimizer(step)
+        if optimizer is None:
+            return self.gradient_accumulation_steps
+        every = _check_accumulation(
+            optimizer.gradient_accumulation_steps, f"{optimizer.name}.gradient_accumulation_steps"
+        )
+        if self.gradient_accumulation_steps not in (None, every):
+            raise ConfigError(
+                "gradient_accumulation_steps",
+                f"the optimizer's own value ({every}) or None: the schedule reads the optimizer's "
+                "setting, state it there only",
+                self.gradient_accumulation_steps,
+            )
+        return every
 
     def evaluate(self, step: Any) -> Any:
-        """The schedule at ``step`` (a scalar or an array), computed with ``keras.ops``."""
+        """The schedule at ``step`` updates (a scalar or an array; divided by this object's
+        ``gradient_accumulation_steps`` if set), computed with ``keras.ops``."""
+        return self._evaluate(step, self.gradient_accumulation_steps)
+
+    def _evaluate(self, step: Any, every: int | None) -> Any:
         xp = namespace()  # decided at trace time: JAX's x64 flag may change before then
         t = xp.as_int(step)
-        if self.gradient_accumulation_steps:
-            t = xp.floordiv(t, self.gradient_accumulation_steps)
+        if every:
+            t = xp.floordiv(t, every)
         return ops.cast(self.schedule.evaluate(t, xp), "float32")
 
-    def _host(self, step: Any) -> Any:
+    def _host(self, step: Any, every: int | None) -> Any:
         """float32(reference) for an eager scalar step, from the host cache."""
         steps = np.asarray(ops.convert_to_numpy(step), dtype=np.int64)
         if steps.ndim:
-            return self.evaluate(step)
+            return self._evaluate(step, every)
         t = max(int(steps), 0)
-        if self.gradient_accumulation_steps:
-            t //= self.gradient_accumulation_steps
+        if every:
+            t //= every
         return self._cache[t]
 
     def _float32_values(self, steps: Any) -> list[float]:
