@@ -23,23 +23,12 @@ jnp = jax.numpy
 import lrcore  # noqa: E402
 import lrcore.compat.torch as compat  # noqa: E402
 from lrcore.adapters.optax import optimizer  # noqa: E402
-from lrcore.catalog import Cyclic  # noqa: E402
 from lrcore.precision import float32_bound  # noqa: E402
 
 UPDATES = 600
-MOMENTUM = lrcore.cosine(start=0.95, end=0.85, steps=400)
-
-
-class CyclicWithMomentum(Cyclic):
-    """A stand-in for ``cyclic`` with ``cycle_momentum`` (no ``type`` of its own: not registered)."""
-
-    def hyperparameters(self) -> dict[str, lrcore.Schedule]:
-        return {"momentum": MOMENTUM}
-
-
-CyclicWithMomentum._fields = Cyclic._fields  # a subclass declares its own fields: keep cyclic's
-
-LR = CyclicWithMomentum(low=0.01, high=0.1, up=100, down=150)
+# torch's CyclicLR with its default cycle_momentum: momentum 0.9 -> 0.8 as the rate rises.
+LR = compat.CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=100, step_size_down=150)
+MOMENTUM = LR.hyperparameters()["momentum"]
 
 
 def scan(opt, params, grads, updates, reset):
@@ -139,12 +128,19 @@ def test_a_paired_momentum_given_explicitly_as_well_is_an_error(transform, targe
         optimizer(transform, learning_rate=LR, **{target: 0.9})
     assert error.value.got == 0.9
     # Without the pairing the same arguments build.
-    optimizer(transform, learning_rate=lrcore.cyclic(low=0.01, high=0.1, up=100, down=150), **{target: 0.9})
+    unpaired = compat.CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=100, cycle_momentum=False)
+    optimizer(transform, learning_rate=unpaired, **{target: 0.9})
 
 
 PORTED = {
-    "OneCycleLR": lambda: compat.OneCycleLR(max_lr=0.1, total_steps=500),
-    "CyclicLR": lambda: compat.CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=100),
+    "OneCycleLR": lambda **kw: compat.OneCycleLR(max_lr=0.1, total_steps=500, **kw),
+    "OneCycleLR three_phase linear": lambda **kw: compat.OneCycleLR(
+        max_lr=0.1, total_steps=500, three_phase=True, anneal_strategy="linear", **kw
+    ),
+    "CyclicLR": lambda **kw: compat.CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=100, **kw),
+    "CyclicLR triangular2": lambda **kw: compat.CyclicLR(
+        base_lr=0.01, max_lr=0.1, step_size_up=100, step_size_down=50, mode="triangular2", **kw
+    ),
 }
 
 
@@ -152,12 +148,20 @@ PORTED = {
 @pytest.mark.parametrize(("transform", "target"), [(optax.sgd, "momentum"), (optax.adamw, "b1")])
 def test_torch_ports_cycle_momentum_or_b1_in_optax(name, transform, target):
     s = PORTED[name]()
-    paired = s.hyperparameters()
-    if not paired:
-        pytest.skip(f"lrcore.compat.torch.{name} has no momentum cycle yet (issue 16, core)")
+    momentum = s.hyperparameters()["momentum"]  # torch's default: cycle_momentum=True
     opt = optimizer(transform, learning_rate=s)
     hyper, _ = scan(opt, {"w": jnp.zeros(2, jnp.float32)}, {"w": jnp.ones(2, jnp.float32)}, 600, reset=[])
     steps = np.arange(600)
     assert_meets_contract(hyper["learning_rate"], s.values(steps), "lr", float32_bound(s))
-    momentum = paired["momentum"]
     assert_meets_contract(hyper[target], momentum.values(steps), target, float32_bound(momentum))
+    # torch's defaults: momentum from max_momentum (0.95 / 0.9) down at the peak of the rate.
+    assert hyper[target][0] == np.float32(0.95 if name.startswith("OneCycle") else 0.9)
+
+
+@pytest.mark.parametrize("name", list(PORTED))
+def test_without_cycle_momentum_the_user_sets_momentum(name):
+    s = PORTED[name](cycle_momentum=False)
+    assert s.hyperparameters() == {}
+    opt = optimizer(optax.sgd, learning_rate=s, momentum=0.9)
+    hyper, _ = scan(opt, {"w": jnp.zeros(2, jnp.float32)}, {"w": jnp.ones(2, jnp.float32)}, 50, reset=[])
+    np.testing.assert_array_equal(hyper["momentum"], np.float32(0.9))
