@@ -29,6 +29,7 @@ BACKEND = keras.backend.backend()
 require(BACKEND)
 
 import lrcore  # noqa: E402
+import lrcore.checkpoint  # noqa: E402
 from lrcore.adapters import keras as lrk  # noqa: E402
 from lrcore.adapters.keras import runner  # noqa: E402
 
@@ -196,7 +197,10 @@ def test_load_in_a_fresh_process(tmp_path):
     )
     env = {**os.environ, "KERAS_BACKEND": BACKEND}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"schedule": schedule.to_config()}
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "schedule": schedule.to_config(),
+        "lrcore_format": lrcore.checkpoint.FORMAT,
+    }
 
 
 @pytest.mark.parametrize(

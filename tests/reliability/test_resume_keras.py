@@ -23,6 +23,8 @@ probe's input is the update index, which is what makes the table a witness.
 from __future__ import annotations
 
 import random
+import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -34,6 +36,7 @@ pytestmark = pytest.mark.keras
 keras = require("keras")
 
 import lrcore  # noqa: E402
+import lrcore.checkpoint  # noqa: E402
 from lrcore.adapters import keras as lrk  # noqa: E402
 from lrcore.adapters.keras import plateau_callback  # noqa: E402
 from lrcore.adapters.keras.runner import probe, step_data, witness  # noqa: E402
@@ -205,3 +208,122 @@ def test_plateau_callback_resumes_from_a_saved_model_mid_patience(tmp_path) -> N
         assert held.state == states[k - 1]
         fit(restored, k, callbacks())
         np.testing.assert_array_equal(witness(restored), uninterrupted, err_msg=f"resumed after epoch {k}")
+
+
+# -- resuming with a changed plan (SPEC section 8) -----------------------------------------
+
+# The same warmup, a longer first cycle: the curves part at step 12.
+CHANGED = lrcore.warmup(lrcore.cosine_restarts(start=0.1, end=0.001, first_cycle=24), steps=12)
+STOP = 3  # epochs before the checkpoint
+
+
+def fit_until(model, first_epoch: int, last_epoch: int) -> None:
+    x, y = step_data(first_epoch * PER_EPOCH, (last_epoch - first_epoch) * PER_EPOCH)
+    model.fit(
+        x,
+        y,
+        batch_size=1,
+        epochs=last_epoch,
+        initial_epoch=first_epoch,
+        steps_per_epoch=PER_EPOCH,
+        shuffle=False,
+        verbose=0,
+    )
+
+
+def checkpoint(tmp_path):
+    """A model trained for ``STOP`` epochs on ``SCHEDULE``, saved; and its path."""
+    model = probe(UPDATES, keras.optimizers.SGD(learning_rate=lrk.schedule(SCHEDULE)))
+    fit_until(model, 0, STOP)
+    path = tmp_path / "checkpoint.keras"
+    model.save(path)
+    return model, path
+
+
+def assert_resumed_with(model, schedule) -> None:
+    """Rows before the checkpoint follow ``SCHEDULE``; from there on, ``schedule``."""
+    ts = np.arange(UPDATES)
+    expected = np.where(ts < STOP * PER_EPOCH, SCHEDULE.values(ts), schedule.values(ts))
+    assert_contract(witness(model), expected, max(float32_bound(SCHEDULE), float32_bound(schedule)))
+
+
+@pytest.mark.parametrize("prefer", [None, "checkpoint", "current"])
+def test_a_changed_plan_warns_names_the_change_and_resumes_as_chosen(tmp_path, prefer) -> None:
+    _, path = checkpoint(tmp_path)
+    if prefer is None:
+        with pytest.warns(
+            lrcore.checkpoint.PlanChangedWarning, match=r"checkpoint\.keras: .*first_cycle: 18 -> 24"
+        ) as caught:
+            restored = lrk.resume(path, CHANGED)
+        assert caught[0].filename == __file__  # the warning points at the resume call
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an explicit choice is silent
+            restored = lrk.resume(str(path), CHANGED, prefer=prefer)
+    assert iterations(restored) == STOP * PER_EPOCH
+    fit_until(restored, STOP, EPOCHS)
+    assert_resumed_with(restored, CHANGED if prefer == "current" else SCHEDULE)
+
+
+def test_the_same_plan_resumes_silently(tmp_path) -> None:
+    model, path = checkpoint(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        restored = lrk.resume(path, SCHEDULE.to_config())
+    fit_until(restored, STOP, EPOCHS)
+    fit_until(model, STOP, EPOCHS)
+    np.testing.assert_array_equal(witness(restored), witness(model))
+
+
+def test_a_live_model_takes_the_new_plan_into_its_compiled_step(tmp_path) -> None:
+    """No file: the model that trained, its train step already compiled with the old plan."""
+    model, _ = checkpoint(tmp_path)
+    assert lrk.resume(model, CHANGED, prefer="current") is model
+    fit_until(model, STOP, EPOCHS)
+    assert_resumed_with(model, CHANGED)
+
+
+def test_a_plan_with_durations_is_bound_by_resume(tmp_path) -> None:
+    _, path = checkpoint(tmp_path)
+    with_durations = lrcore.warmup(
+        lrcore.cosine_restarts(start=0.1, end=0.001, first_cycle="4ep"), steps="25%"
+    )
+    with pytest.warns(lrcore.checkpoint.PlanChangedWarning, match="first_cycle: 18 -> 24"):
+        lrk.resume(path, with_durations, total_steps=UPDATES, steps_per_epoch=PER_EPOCH)
+
+
+def test_a_model_saved_before_the_format_version_still_loads_and_resumes(tmp_path) -> None:
+    """Files written before ``lrcore_format`` was in the schedule's config."""
+    _, path = checkpoint(tmp_path)
+    old = tmp_path / "old.keras"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "config.json":
+                text = data.decode()
+                assert text.count('"lrcore_format": 1') == 1
+                data = text.replace(', "lrcore_format": 1', "").encode()
+                assert b"lrcore_format" not in data
+            dst.writestr(item, data)
+    loaded = keras.models.load_model(old)
+    assert loaded.optimizer._learning_rate == lrk.schedule(SCHEDULE)
+    with pytest.warns(lrcore.checkpoint.PlanChangedWarning, match="first_cycle"):
+        restored = lrk.resume(old, CHANGED)
+    fit_until(restored, STOP, EPOCHS)
+    assert_resumed_with(restored, SCHEDULE)
+
+
+def test_a_format_from_a_newer_lrcore_is_refused_by_name() -> None:
+    config = lrk.schedule(SCHEDULE).get_config()
+    assert config["lrcore_format"] == lrcore.checkpoint.FORMAT
+    with pytest.raises(lrcore.ConfigError, match=r"^lrcore_format: .*got 99"):
+        lrk.KerasSchedule.from_config({**config, "lrcore_format": 99})
+
+
+def test_resume_refuses_a_model_driven_by_the_callback(tmp_path) -> None:
+    model = probe(UPDATES, keras.optimizers.SGD(learning_rate=0.0))
+    fit_until(model, 0, 1)
+    with pytest.raises(TypeError, match=r"holds no lrcore schedule.*callback"):
+        lrk.resume(model, SCHEDULE)
+    with pytest.raises(lrcore.ConfigError, match="prefer"):
+        lrk.resume(checkpoint(tmp_path)[0], CHANGED, prefer="new")

@@ -26,6 +26,7 @@ ops per step), and traces the ``keras.ops`` formula only under ``torch.compile``
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
@@ -37,6 +38,7 @@ import lrcore
 from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
 from lrcore._schedule import ready
+from lrcore.checkpoint import FORMAT
 
 from .array_namespace import namespace
 
@@ -97,9 +99,11 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     Keras calls it inside the train step; the value is computed in the graph by the core's
     formula (:class:`KerasNamespace`) and returned as float32. Its config is the lrcore
-    config, so ``model.save`` / ``load_model`` round-trip it without ``custom_objects``
+    config and the checkpoint format (``{"schedule": ..., "lrcore_format": 1}``), so
+    ``model.save`` / ``load_model`` round-trip it without ``custom_objects``
     (``lrcore.adapters.keras`` must have been imported, which registers the class as
-    ``"lrcore>KerasSchedule"``).
+    ``"lrcore>KerasSchedule"``); :func:`lrcore.adapters.keras.resume` compares it with the
+    schedule a resumed run is given.
 
     Gradient accumulation: an optimizer created with ``gradient_accumulation_steps=k``
     passes its micro-batch count to schedules; this one recognises that call and
@@ -169,10 +173,23 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return values
 
     def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"schedule": self.schedule.to_config()}
+        config: dict[str, Any] = {"schedule": self.schedule.to_config(), "lrcore_format": FORMAT}
         if self.gradient_accumulation_steps:
             config["gradient_accumulation_steps"] = self.gradient_accumulation_steps
         return config
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> KerasSchedule:
+        """Also reads configs saved before ``lrcore_format`` existed (format 1 without the key)."""
+        config = dict(config)
+        version = config.pop("lrcore_format", FORMAT)
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= FORMAT:
+            raise ConfigError(
+                "lrcore_format",
+                f"a format version in [1, {FORMAT}] (written by this or an older lrcore)",
+                version,
+            )
+        return cls(**config)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KerasSchedule):
