@@ -648,9 +648,17 @@ TABLE: dict[str, Rows] = {
             "cyclic": lrcore.cyclic(low=0.001, high=0.1, up=200),
             "cyclic_triangular2": lrcore.cyclic(low=0.001, high=0.1, up=150, down=250, mode="triangular2"),
             "cyclic_exp_range": lrcore.cyclic(low=0.001, high=0.1, up=200, mode="exp_range", gamma=0.999),
-            # torch's momentum side (what hyperparameters()["momentum"] gives with cycle_momentum)
+            # torch's momentum side (what hyperparameters()["momentum"] gives with cycle_momentum),
+            # at learning-rate magnitudes so that the adapters' training loops can run it as a rate
             "cyclic_momentum": lrcore.cyclic(
-                low=0.001, high=0.1, up=150, down=250, mode="triangular2", curve="momentum"
+                low=0.001,
+                high=0.1,
+                up=150,
+                down=250,
+                mode="triangular2",
+                curve="momentum",
+                base_momentum=0.001,
+                max_momentum=0.1,
             ),
         },
         goldens=(
@@ -736,8 +744,11 @@ TABLE: dict[str, Rows] = {
             "one_cycle_three_phase": lrcore.one_cycle(
                 peak=0.1, total=1333, warmup_fraction=0.25, anneal="linear", three_phase=True
             ),
-            # torch's momentum side (what hyperparameters()["momentum"] gives with cycle_momentum)
-            "one_cycle_momentum": lrcore.one_cycle(peak=0.1, total=1500, curve="momentum"),
+            # torch's momentum side (what hyperparameters()["momentum"] gives with cycle_momentum),
+            # at learning-rate magnitudes so that the adapters' training loops can run it as a rate
+            "one_cycle_momentum": lrcore.one_cycle(
+                peak=0.1, total=1500, curve="momentum", base_momentum=0.004, max_momentum=0.1
+            ),
             "one_cycle_momentum_three_phase": lrcore.one_cycle(
                 peak=0.1,
                 total=1333,
@@ -745,6 +756,8 @@ TABLE: dict[str, Rows] = {
                 anneal="linear",
                 three_phase=True,
                 curve="momentum",
+                base_momentum=0.004,
+                max_momentum=0.1,
             ),
         },
         goldens=(

@@ -473,6 +473,47 @@ def _momentum_side(schedule: Cyclic | OneCycle) -> dict[str, Schedule]:
     return {"momentum": type(schedule)(**fields)}
 
 
+_DIGIT = 1 << 11  # the digit base of _one_minus_power's tables
+
+
+@functools.lru_cache(maxsize=64)
+def _power_digit_tables(log_rate: float, kmax: int) -> tuple[tuple[Any, Any], ...]:
+    """Per base-2048 digit ``d`` of the step at level ``i``: ``exp(log_rate * d * 2048**i)`` and
+    ``-expm1(...)`` (its distance to 1), in float64 on the host."""
+    np = _np()
+    levels, span = [], 1
+    while True:
+        size = min(_DIGIT, kmax // span + 1)
+        x = np.arange(size, dtype=np.float64) * (log_rate * span)
+        levels.append((np.exp(x), -np.expm1(x)))
+        if size < _DIGIT or span * _DIGIT > kmax:
+            return tuple(levels)
+        span *= _DIGIT
+
+
+def _one_minus_power(xp: Namespace, k: Array, log_rate: float) -> Array:
+    """``1 - exp(log_rate * k)`` for integer ``k >= 0`` and ``log_rate < 0``, to a few ulps of
+    its own value in float32 as well: from digit tables, ``1 - a b = (1 - a) + a (1 - b)``,
+    a sum of non-negative terms (``1 - gamma ** k`` near 0 would cancel)."""
+    kmax = min(xp.int_max, int(800.0 / -log_rate) + 1)  # exp() is 0 in float64 past this
+    k = clamp_steps(xp, k, kmax)
+    if xp.bits == 64:
+        return 1.0 - xp.exp(xp.to_float(k) * log_rate)
+    tables = _power_digit_tables(float(log_rate), int(kmax))
+    digits = []
+    rest = k
+    for level in range(len(tables)):
+        last = level == len(tables) - 1
+        digits.append(rest if last else xp.mod(rest, _DIGIT))
+        if not last:
+            rest = xp.floordiv(rest, _DIGIT)
+    result = None
+    for (power, distance), digit in reversed(list(zip(tables, digits, strict=True))):
+        away = xp.take(distance, digit)
+        result = away if result is None else away + xp.take(power, digit) * result
+    return result
+
+
 # The momentum fields torch's CyclicLR and OneCycleLR take: 0 <= momentum < 1 (Adam's beta1
 # must be below 1; torch checks the betas when the optimizer is built).
 _MOMENTUM = Real(min=0.0, max=1.0, max_open=True)
@@ -525,20 +566,40 @@ class Cyclic(Schedule):
         total = self.up + down
         cycle = xp.floordiv(t, total)
         into = xp.mod(t, total)
-        if self.curve == "momentum":  # the same shape from max_momentum down towards base
-            start, span = self.max_momentum, self.base_momentum - self.max_momentum
-        else:
-            start, span = self.low, self.high - self.low
         rising = fraction(xp, xp.minimum(into, self.up), self.up)
         falling = fraction(xp, xp.maximum(total - into, 0), down)
         shaped = xp.where(into <= self.up, rising, falling)
+        if self.curve == "momentum":
+            return self._momentum(xp, t, cycle, into, down, shaped)
+        span = self.high - self.low
         if self.mode == "triangular":
-            return start + span * shaped
+            return self.low + span * shaped
         if self.mode == "triangular2":
             amp = exp_steps(xp, cycle, math.log(0.5), span, xp.int_max)
         else:
             amp = exp_steps(xp, t, math.log(self.gamma), span, xp.int_max)
-        return start + amp * shaped
+        return self.low + amp * shaped
+
+    def _momentum(
+        self, xp: Namespace, t: Array, cycle: Array, into: Array, down: int, shaped: Array
+    ) -> Array:
+        """torch's ``max_momentum - (max_momentum - base_momentum) * shaped * scale``, written
+        as ``base + (max - base) * ((1 - shaped) + shaped * (1 - scale))``: non-negative terms,
+        so a momentum curve running down near 0 keeps its precision in float32 (``1 - shaped``
+        is an exact ratio of integers)."""
+        span = self.max_momentum - self.base_momentum
+        below = xp.where(
+            into <= self.up,
+            fraction(xp, xp.maximum(self.up - into, 0), self.up),
+            fraction(xp, xp.maximum(into - self.up, 0), down),
+        )
+        if self.mode == "triangular" or (self.mode == "exp_range" and self.gamma == 1.0):
+            return self.base_momentum + span * below
+        if self.mode == "triangular2":
+            shrunk = _one_minus_power(xp, cycle, math.log(0.5))
+        else:
+            shrunk = _one_minus_power(xp, t, math.log(self.gamma))
+        return self.base_momentum + span * (below + shaped * shrunk)
 
 
 class OneCycle(Schedule):
