@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrcore
-from lrcore.precision import float32_bound
+from lrcore.precision import float32_bound, ulps
 from tests.catalog_cases import CASES, momentum_fields
 
 ONE_CYCLE = lrcore.one_cycle(peak=0.1, total=300, warmup_fraction=0.27, cycle_momentum=True)
@@ -219,3 +219,25 @@ def test_momentum_stays_between_base_and_max(data: st.DataObject, kind: str) -> 
     m = s.hyperparameters()["momentum"]
     values = m.values(np.arange(4000))
     assert np.all(values >= m.base_momentum) and np.all(values <= m.max_momentum)
+
+
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+@pytest.mark.parametrize("gamma", [0.999, 0.9999995])
+def test_cyclic_momentum_near_zero_keeps_float32_precision(mode: str, gamma: float) -> None:
+    """A momentum curve from 0.99 down to 0 would cancel in ``max - span * f``; the core writes
+    it as a sum of non-negative terms. Measured: at most 2 ulps up to int32's last step."""
+    s = lrcore.cyclic(
+        low=0.001,
+        high=0.1,
+        up=150,
+        down=250,
+        mode=mode,
+        gamma=gamma,
+        curve="momentum",
+        base_momentum=0.0,
+        max_momentum=0.99,
+    )
+    steps = np.concatenate([np.arange(5000), [10**6 + 150, 10**7, 2**31 - 1]])
+    distance = ulps(s.values(steps), s.values(steps, bits=32))
+    assert int(distance.max()) <= 2, int(distance.max())
+    assert s(150) == 0.0 or mode == "exp_range"  # the first peak reaches base_momentum
