@@ -222,7 +222,9 @@ class Scheduler(LRScheduler):
                 self._seen = count
                 self._trained = True
             elif self._trained or _has_gradients(self.optimizer):
-                return  # a skipped update: the schedule counts applied ones
+                # a skipped update: the schedule counts applied ones (held, still checked)
+                _check_groups(self.optimizer, len(self.schedules))
+                return
         if epoch is not None or self._step_count < 2:
             # torch's path: the initial step, the call-order warnings, the deprecated epoch.
             super().step(epoch)
@@ -234,9 +236,7 @@ class Scheduler(LRScheduler):
         lrs = self._cache[t]  # the hot path: a dict subscript, no evaluation
         groups = self.optimizer.param_groups
         if len(groups) != len(lrs):
-            raise ValueError(
-                f"the optimizer has {len(groups)} param groups but the scheduler was built for {len(lrs)}"
-            )
+            _check_groups(self.optimizer, len(lrs))
         tensors = False
         for group, lr in zip(groups, lrs):  # noqa: B905 (lengths checked above; strict= costs 0.3 us)
             current = group["lr"]
@@ -433,16 +433,18 @@ class Scheduler(LRScheduler):
 
     def _set_hyperparameters(self, t: int) -> None:
         groups = self.optimizer.param_groups
-        for (i, key), value in zip(self._targets, self._hyper_cache[t], strict=True):
+        # (one value per target by construction; strict= would cost on every step)
+        for (i, key), value in zip(self._targets, self._hyper_cache[t]):  # noqa: B905
             group = groups[i]
-            if key == "betas":
-                betas = group["betas"]
-                if isinstance(betas[0], torch.Tensor):
-                    betas[0].fill_(value)
+            if key != "betas":
+                if isinstance(group[key], torch.Tensor):
+                    group[key].fill_(value)  # in place: a compiled step keeps its graph
                 else:
-                    group["betas"] = (value, *betas[1:])
+                    group[key] = value
+            elif isinstance(group["betas"][0], torch.Tensor):
+                group["betas"][0].fill_(value)
             else:
-                _set(group, key, value)
+                group["betas"] = (value, *group["betas"][1:])
 
 
 def _set(group: dict[str, Any], key: str, value: float) -> None:
@@ -451,6 +453,14 @@ def _set(group: dict[str, Any], key: str, value: float) -> None:
         current.fill_(value)  # in place: a compiled step keeps its graph
     else:
         group[key] = value
+
+
+def _check_groups(optimizer: torch.optim.Optimizer, built_for: int) -> None:
+    groups = len(optimizer.param_groups)
+    if groups != built_for:
+        raise ValueError(
+            f"the optimizer has {groups} param groups but the scheduler was built for {built_for}"
+        )
 
 
 def _copy(lr: Any) -> Any:
@@ -500,13 +510,13 @@ def scheduler(
 
     >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1, momentum=0.9)
     >>> sched = scheduler(opt, lrcore.step(start=0.1, gamma=0.5, step_size=2),
-    ...                   momentum=lrcore.linear(start=0.9, end=0.8, steps=2))
+    ...                   momentum=lrcore.linear(start=0.9, end=0.7, steps=2))
     >>> seen = []
     >>> for _ in range(4):
     ...     seen.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
     ...     opt.step(); sched.step()
     >>> seen
-    [(0.1, 0.9), (0.1, 0.85), (0.05, 0.8), (0.05, 0.8)]
+    [(0.1, 0.9), (0.1, 0.8), (0.05, 0.7), (0.05, 0.7)]
     """
     if total_steps is not None or steps_per_epoch is not None:
         bind = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch}
