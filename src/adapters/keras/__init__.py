@@ -5,6 +5,8 @@ every Keras backend (TensorFlow, JAX, torch).
   evaluated inside the train step; it survives ``model.save`` / ``keras.models.load_model``.
 - :func:`callback` (module ``callbacks``): a ``keras.callbacks.Callback`` that sets the
   optimizer's learning rate per step or per epoch, like ``LearningRateScheduler``.
+- momentum, beta1 and weight decay schedules: ``callback(schedule, momentum=..., beta1=...,
+  weight_decay=...)`` (module ``hyperparameters``: TensorFlow and torch backends).
 - :func:`resume` (module ``checkpoint``): load a saved model and resume it with the schedule
   the run was rebuilt with; a changed plan warns and names what changed (SPEC section 8).
 - :func:`plateau_callback` and :func:`plateau_schedule` (module ``plateau``):
@@ -24,10 +26,12 @@ Importing this package imports keras and registers :class:`KerasSchedule` and
 from .array_namespace import KerasNamespace, namespace
 from .callbacks import ScheduleCallback, callback
 from .checkpoint import resume
+from .hyperparameters import HyperparameterVariable
 from .plateau import PlateauCallback, PlateauSchedule, plateau_callback, plateau_schedule
 from .schedules import KerasSchedule, schedule
 
 __all__ = [
+    "HyperparameterVariable",
     "KerasNamespace",
     "KerasSchedule",
     "PlateauCallback",

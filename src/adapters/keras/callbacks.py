@@ -18,6 +18,7 @@ from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
 from lrcore._schedule import ready
 
+from .hyperparameters import attach
 from .schedules import _as_lrcore
 
 try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
@@ -48,13 +49,29 @@ class ScheduleCallback(keras.callbacks.Callback):
     written into the logs (History, CSVLogger, TensorBoard). ``verbose=1`` prints the
     learning rate at the start of every epoch.
 
+    ``momentum``, ``beta1``, ``weight_decay``: schedules for those hyperparameters, set at
+    the same steps from the same ``t`` (module ``hyperparameters``: which optimizer
+    attribute each drives, and the backends where Keras lets a changed value reach the
+    compiled step: TensorFlow and torch). The schedule's own
+    ``schedule.hyperparameters()`` (``one_cycle`` / ``cyclic`` with ``cycle_momentum``)
+    are applied too, never dropped; an explicit argument replaces the paired one.
+
     The optimizer must hold a float learning rate (a variable); one created with a
     ``LearningRateSchedule`` is refused with a TypeError. A ``LossScaleOptimizer`` (also
     the one ``compile`` wraps around the optimizer under a ``mixed_float16`` policy) has
     its inner optimizer's learning rate set.
     """
 
-    def __init__(self, schedule: Any, interval: str = "step", verbose: int = 0) -> None:
+    def __init__(
+        self,
+        schedule: Any,
+        interval: str = "step",
+        verbose: int = 0,
+        *,
+        momentum: Any = None,
+        beta1: Any = None,
+        weight_decay: Any = None,
+    ) -> None:
         super().__init__()
         if interval not in ("step", "epoch"):
             raise ConfigError("interval", "'step' or 'epoch'", interval)
@@ -62,6 +79,12 @@ class ScheduleCallback(keras.callbacks.Callback):
         self.interval = interval
         self.verbose = verbose
         self._cache: HostCache[float] = HostCache(self._values, name="t")
+        given = {"momentum": momentum, "beta1": beta1, "weight_decay": weight_decay}
+        self.hyperparameters: dict[str, Any] = {
+            **self.schedule.hyperparameters(),
+            **{name: ready(value, name) for name, value in given.items() if value is not None},
+        }
+        self._variables: dict[str, Any] = {}
         self._epoch = 0
         self._assigned: Any = None
 
@@ -90,7 +113,8 @@ class ScheduleCallback(keras.callbacks.Callback):
         return optimizer
 
     def on_train_begin(self, logs: Any = None) -> None:
-        self._optimizer()
+        optimizer = self._optimizer()
+        self._variables = attach(optimizer, list(self.hyperparameters))
         self._assigned = None
         if self.interval == "step" and getattr(self.model, "steps_per_execution", 1) > 1:
             raise ValueError(
@@ -107,10 +131,15 @@ class ScheduleCallback(keras.callbacks.Callback):
             self._assigned = value
         return value
 
+    def _set_hyperparameters(self, t: int) -> None:
+        for name, variable in self._variables.items():
+            variable.assign(np.float32(self.hyperparameters[name](t)))
+
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         self._epoch = epoch
         if self.interval == "epoch":
             value = self._set(self.value(epoch))
+            self._set_hyperparameters(epoch)
             if self.verbose > 0:
                 _print(f"\nEpoch {epoch + 1}: lrcore setting learning rate to {value}.")
 
@@ -125,6 +154,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         optimizer = self.model.optimizer
         t = int(keras.ops.convert_to_numpy(optimizer.iterations))
         value = self._set(self.value(t))
+        self._set_hyperparameters(t)
         if self.verbose > 0 and batch == 0:
             _print(f"\nEpoch {self._epoch + 1}: lrcore setting learning rate to {value} (step {t}).")
 
@@ -138,16 +168,24 @@ def callback(
     interval: str = "step",
     verbose: int = 0,
     *,
+    momentum: Any = None,
+    beta1: Any = None,
+    weight_decay: Any = None,
     total_steps: int | None = None,
     steps_per_epoch: int | None = None,
 ) -> ScheduleCallback:
     """A Keras callback setting the optimizer's learning rate from ``schedule`` before
-    every batch (``interval="step"``) or epoch (``interval="epoch"``). A schedule with
-    durations (``"5%"``, ``"10ep"``) is bound here by ``total_steps`` / ``steps_per_epoch``.
+    every batch (``interval="step"``) or epoch (``interval="epoch"``), and ``momentum``,
+    ``beta1``, ``weight_decay`` from their schedules where given (and from
+    ``schedule.hyperparameters()``; see :class:`ScheduleCallback`). Schedules with
+    durations (``"5%"``, ``"10ep"``) are bound here by ``total_steps`` / ``steps_per_epoch``.
 
     >>> model.fit(x, y, epochs=3, callbacks=[callback(lrcore.step(start=0.1, gamma=0.5, step_size=100))])
     ... # doctest: +SKIP
     """
+    others = {"momentum": momentum, "beta1": beta1, "weight_decay": weight_decay}
     if total_steps is not None or steps_per_epoch is not None:
-        schedule = ready(schedule, "schedule", total_steps=total_steps, steps_per_epoch=steps_per_epoch)
-    return ScheduleCallback(schedule, interval=interval, verbose=verbose)
+        bind = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch}
+        schedule = ready(schedule, "schedule", **bind)
+        others = {name: None if s is None else ready(s, name, **bind) for name, s in others.items()}
+    return ScheduleCallback(schedule, interval=interval, verbose=verbose, **others)
