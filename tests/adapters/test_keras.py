@@ -351,6 +351,32 @@ def test_callback_logs_reach_csv_logger(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("accumulation", [None, 2])
+def test_the_schedule_object_logs_learning_rate_with_the_logger(tmp_path, accumulation):
+    """Keras 3 logs no learning rate for a LearningRateSchedule; LearningRateLogger writes
+    the rate of each epoch's last applied update, as the callback does."""
+    k = accumulation or 1
+    path = tmp_path / "log.csv"
+    schedule = lrcore.linear(start=0.1, end=0.0, steps=40)
+    optimizer = keras.optimizers.SGD(
+        learning_rate=lrk.schedule(schedule), gradient_accumulation_steps=accumulation
+    )
+    model = runner.probe(40 * k, optimizer)
+    history = fit(
+        model,
+        0,
+        40 * k,
+        epochs=2,
+        steps_per_epoch=20 * k,
+        callbacks=[lrk.LearningRateLogger(), keras.callbacks.CSVLogger(str(path))],
+    )
+    expected = [float(np.float32(schedule(19))), float(np.float32(schedule(39)))]
+    assert history.history["learning_rate"] == expected
+    rows = path.read_text().splitlines()
+    column = rows[0].split(",").index("learning_rate")
+    assert [float(r.split(",")[column]) for r in rows[1:]] == expected
+
+
 def test_callback_verbose_prints(capsys):
     model = runner.probe(20, keras.optimizers.SGD(learning_rate=0.0))
     schedule = lrcore.step(start=0.1, gamma=0.5, step_size=1)

@@ -9,6 +9,8 @@ every Keras backend (TensorFlow, JAX, torch).
   weight_decay=...)`` (module ``hyperparameters``: TensorFlow and torch backends).
 - :func:`resume` (module ``checkpoint``): load a saved model and resume it with the schedule
   the run was rebuilt with; a changed plan warns and names what changed (SPEC section 8).
+- :class:`LearningRateLogger` (module ``callbacks``): ``learning_rate`` in the logs with
+  the schedule object, which Keras does not log by itself.
 - :func:`plateau_callback` and :func:`plateau_schedule` (module ``plateau``):
   ``lrcore.plateau`` driven by a logged metric, like ``ReduceLROnPlateau``.
 - :func:`namespace` (module ``array_namespace``): the core's array namespace over ``keras.ops``.
@@ -24,7 +26,7 @@ Importing this package imports keras and registers :class:`KerasSchedule` and
 """
 
 from .array_namespace import KerasNamespace, namespace
-from .callbacks import ScheduleCallback, callback
+from .callbacks import LearningRateLogger, ScheduleCallback, callback
 from .checkpoint import resume
 from .hyperparameters import HyperparameterVariable
 from .plateau import PlateauCallback, PlateauSchedule, plateau_callback, plateau_schedule
@@ -34,6 +36,7 @@ __all__ = [
     "HyperparameterVariable",
     "KerasNamespace",
     "KerasSchedule",
+    "LearningRateLogger",
     "PlateauCallback",
     "PlateauSchedule",
     "ScheduleCallback",

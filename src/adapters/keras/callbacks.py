@@ -14,6 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
+import lrcore
 from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
 from lrcore._schedule import ready
@@ -26,7 +27,7 @@ try:  # Keras' own printer (it follows keras.config.disable_interactive_logging)
 except ImportError:  # pragma: no cover - moved in another Keras version
     _print = print
 
-__all__ = ["ScheduleCallback", "callback"]
+__all__ = ["LearningRateLogger", "ScheduleCallback", "callback"]
 
 
 def _inner(optimizer: Any) -> Any:
@@ -161,6 +162,37 @@ class ScheduleCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         if logs is not None:
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
+class LearningRateLogger(keras.callbacks.Callback):
+    """Writes ``learning_rate`` into the logs at every epoch end (History, CSVLogger,
+    TensorBoard), for an optimizer created with a ``LearningRateSchedule`` such as
+    :func:`lrcore.adapters.keras.schedule`, which Keras 3 does not log by itself (its
+    ``LearningRateScheduler`` and ``ReduceLROnPlateau`` callbacks do, and so does
+    :func:`callback`).
+
+    The value is the rate of the epoch's last applied update, as :func:`callback` logs:
+    ``schedule(t)`` with ``t = optimizer.iterations - 1`` (applied updates, so gradient
+    accumulation and skipped updates are accounted for), float32(reference) for an lrcore
+    schedule. A float learning rate is logged as it is.
+
+    >>> model.fit(x, y, epochs=3, callbacks=[LearningRateLogger()])  # doctest: +SKIP
+    """
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if logs is None:
+            return
+        optimizer = _inner(self.model.optimizer)
+        held = optimizer._learning_rate
+        if not isinstance(held, keras.optimizers.schedules.LearningRateSchedule):
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+            return
+        t = max(int(keras.ops.convert_to_numpy(optimizer.iterations)) - 1, 0)
+        schedule = getattr(held, "schedule", None)
+        if isinstance(schedule, lrcore.Schedule):
+            logs["learning_rate"] = float(np.float32(schedule(t)))
+        else:
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(held(t)))
 
 
 def callback(
