@@ -128,3 +128,25 @@ def test_refusals_name_the_optimizer_and_the_hyperparameter():
         train(OPTIMIZERS["momentum"](), lrk.callback(LR, beta1=SCHEDULES["beta1"]))
     with pytest.raises(lrcore.ConfigError, match=r"^momentum: .*momentum > 0"):
         train(keras.optimizers.SGD(learning_rate=0.0), lrk.callback(LR, momentum=SCHEDULES["momentum"]))
+
+
+@pytest.fixture
+def paired(monkeypatch):
+    """A learning-rate schedule carrying a momentum schedule, as ``one_cycle`` with
+    ``cycle_momentum`` does through ``Schedule.hyperparameters()``."""
+    monkeypatch.setattr(type(LR), "hyperparameters", lambda self: {"momentum": SCHEDULES["momentum"]})
+    return LR
+
+
+@needs_graph_capture
+def test_the_paired_momentum_of_a_schedule_is_applied_by_the_callback(paired):
+    recorder = Recorder("momentum")
+    train(OPTIMIZERS["momentum"](), lrk.callback(paired), recorder)
+    np.testing.assert_array_equal(
+        recorder.values, SCHEDULES["momentum"].values(np.arange(STEPS)).astype(np.float32)
+    )
+
+
+def test_the_schedule_object_warns_that_it_drops_the_paired_momentum(paired):
+    with pytest.warns(UserWarning, match=r"learning rate only; this schedule also drives momentum"):
+        lrk.schedule(paired)

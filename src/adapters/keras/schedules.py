@@ -26,6 +26,7 @@ ops per step), and traces the ``keras.ops`` formula only under ``torch.compile``
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping
 from types import FrameType
 from typing import Any
@@ -221,10 +222,25 @@ def schedule(
     """A ``keras.optimizers.schedules.LearningRateSchedule`` running ``schedule``.
 
     ``schedule`` is an lrcore schedule or its config mapping; one with durations (``"5%"``,
-    ``"10ep"``) is bound here by ``total_steps`` / ``steps_per_epoch``.
+    ``"10ep"``) is bound here by ``total_steps`` / ``steps_per_epoch``. With gradient
+    accumulation, state it on the optimizer only (see :class:`KerasSchedule`).
+
+    It drives the learning rate alone: a schedule that also drives other hyperparameters
+    (``schedule.hyperparameters()``, e.g. ``one_cycle`` with ``cycle_momentum``) warns,
+    since they would be dropped; :func:`lrcore.adapters.keras.callback` applies them all.
 
     >>> optimizer = keras.optimizers.SGD(learning_rate=schedule(lrcore.cosine(start=0.1, end=0.0, steps=1000)))
     """
     if total_steps is not None or steps_per_epoch is not None:
         schedule = ready(schedule, "schedule", total_steps=total_steps, steps_per_epoch=steps_per_epoch)
-    return KerasSchedule(schedule, gradient_accumulation_steps)
+    adapter = KerasSchedule(schedule, gradient_accumulation_steps)
+    others = sorted(adapter.schedule.hyperparameters())
+    if others:
+        warnings.warn(
+            f"lrcore.adapters.keras.schedule drives the learning rate only; this schedule also drives "
+            f"{', '.join(others)}, which the optimizer will not get. Use lrcore.adapters.keras.callback("
+            "schedule) with a float learning_rate to apply them all.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return adapter
