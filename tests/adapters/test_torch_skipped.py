@@ -112,16 +112,33 @@ def test_a_held_run_trains_like_a_run_without_the_skipped_iterations():
     torch.testing.assert_close(held, weights.detach(), rtol=1e-6, atol=0.0)  # GradScaler's unscale rounds
 
 
-def test_zero_grad_before_the_scheduler_step_only_matters_before_the_first_update():
-    """The documented limit: once the optimizer has applied an update, a skipped one is held
-    whatever the gradients hold; before the first update, a ``step()`` with neither an
-    update nor gradients reads as stepping without training and advances (with torch's
-    warning). So ``zero_grad()`` between ``scaler.update()`` and ``sched.step()`` costs the
-    two skipped iterations before the first update here, and no other."""
+def test_gradients_cleared_before_the_scheduler_step_advance_as_torch():
+    """The documented limit: a held step needs the unapplied gradients in place, so a loop
+    that sets them to None between ``scaler.update()`` and ``sched.step()`` advances at
+    every skip (with torch's warning at the first), as torch's schedulers do."""
     with pytest.warns(UserWarning, match=r"before `optimizer.step\(\)"):
         applied, sched, _, _ = scaled_run("hold", zero_grad="before_scheduler")
-    assert applied == [SCHEDULE(n + 2) for n in range(len(applied))]
-    assert sched.last_epoch == len(applied) + 2
+    assert applied == [SCHEDULE(i) for i in range(30) if i not in SKIP]
+    assert sched.last_epoch == 30
+
+
+def test_stepping_after_training_without_gradients_advances():
+    """After real updates, ``step()`` calls with no update and no gradients (fast-forwarding,
+    a benchmark) advance; with gradients pending they hold."""
+    w = torch.nn.Parameter(torch.zeros(2))
+    optimizer = torch.optim.SGD([w], lr=1.0)
+    sched = adapter.scheduler(optimizer, SCHEDULE)
+    for _ in range(3):
+        w.grad = torch.ones(2)
+        optimizer.step()
+        sched.step()
+    w.grad = torch.ones(2)  # computed, not applied: held
+    sched.step()
+    assert sched.last_epoch == 3
+    w.grad = None
+    for _ in range(4):
+        sched.step()
+    assert sched.last_epoch == 7 and sched.get_last_lr() == [SCHEDULE(7)]
 
 
 # -- gradient accumulation --------------------------------------------------------------------

@@ -50,10 +50,13 @@ accumulation) is not counted with ``skipped="hold"`` (the default): ``step()`` a
 the schedule only when the optimizer applied an update since the previous ``step()``, so
 ``t`` counts applied updates and torch's false "``lr_scheduler.step()`` before
 ``optimizer.step()``" warning is not raised. Exactly, a ``step()`` holds when the optimizer
-has not stepped since the previous one **and** either it has stepped before (since the
-scheduler was built) or its parameters hold gradients (a backward pass ran); a ``step()``
-with neither (plotting a curve, stepping without training) advances as torch's schedulers
-do, with torch's warning. Updates are counted by an optimizer step hook
+has applied no update since the previous ``step()`` **and** a parameter holds a gradient
+(``.grad`` is not None: a backward pass ran and its gradients were not applied). Any other
+``step()`` advances as torch's schedulers do: after an update, and without training
+(plotting a curve, a benchmark: no gradients), with torch's warning where it gives one. So
+call ``zero_grad()`` at the start of an iteration or after ``sched.step()``: gradients set
+to None between a skipped ``scaler.step()`` and ``sched.step()`` make that step advance,
+as torch's schedulers do. Updates are counted by an optimizer step hook
 (``register_step_post_hook``); an optimizer that skips an update inside its ``step()``
 (fused optimizers under GradScaler, which passes them ``found_inf``) is not counted either.
 ``skipped="advance"`` advances on every ``step()``, as torch's schedulers do. With
@@ -139,7 +142,6 @@ _NOT_STATE = frozenset(
         "_hold",
         "_updates",
         "_seen",
-        "_trained",
     }
 )
 
@@ -193,7 +195,6 @@ class Scheduler(LRScheduler):
         self._hold = skipped == "hold"
         self._updates = _applied_updates(optimizer)
         self._seen = self._updates[0]
-        self._trained = False
         super().__init__(optimizer, last_epoch)
 
     # -- torch's interface -----------------------------------------------------------------
@@ -220,8 +221,7 @@ class Scheduler(LRScheduler):
             count = self._updates[0]
             if count != self._seen:
                 self._seen = count
-                self._trained = True
-            elif self._trained or _has_gradients(self.optimizer):
+            elif _has_gradients(self.optimizer):
                 # a skipped update: the schedule counts applied ones (held, still checked)
                 _check_groups(self.optimizer, len(self.schedules))
                 return
@@ -487,7 +487,11 @@ def _applied_updates(optimizer: torch.optim.Optimizer) -> list[int]:
 
 def _has_gradients(optimizer: torch.optim.Optimizer) -> bool:
     """Whether a backward pass left gradients on the optimizer's parameters."""
-    return any(p.grad is not None for group in optimizer.param_groups for p in group["params"])
+    for group in optimizer.param_groups:  # (loops, not any(): this runs on every step without training)
+        for p in group["params"]:
+            if p.grad is not None:
+                return True
+    return False
 
 
 def scheduler(
