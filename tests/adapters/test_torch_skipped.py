@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -223,3 +225,23 @@ def test_two_schedulers_on_one_optimizer_count_the_same_updates():
         second.step()
     assert first.last_epoch == second.last_epoch == 8
     assert len(optimizer._optimizer_step_post_hooks) == 1
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_scheduler_counts_its_copied_optimizers_updates(how):
+    w = torch.nn.Parameter(torch.zeros(2))
+    optimizer = torch.optim.SGD([w], lr=1.0)
+    sched = adapter.scheduler(optimizer, SCHEDULE)
+    for _ in range(3):
+        w.grad = torch.ones(2)
+        optimizer.step()
+        sched.step()
+    copied = copy.deepcopy(sched) if how == "deepcopy" else pickle.loads(pickle.dumps(sched))
+    assert copied.optimizer is not optimizer
+    params = copied.optimizer.param_groups[0]["params"]
+    for _ in range(4):
+        params[0].grad = torch.ones(2)
+        copied.optimizer.step()
+        copied.step()
+    assert copied.last_epoch == 7 and copied.get_last_lr() == [SCHEDULE(7)]
+    assert sched.last_epoch == 3

@@ -354,6 +354,13 @@ class Scheduler(LRScheduler):
         if self._targets:
             self._set_hyperparameters(self.last_epoch)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A copied or unpickled optimizer has lost its step hooks (torch pickles only its
+        # defaults, state and param groups): count its updates again.
+        self.__dict__.update(state)
+        self._updates = _applied_updates(self.optimizer)
+        self._seen = self._updates[0]
+
     # -- evaluation ------------------------------------------------------------------------
 
     def _forget(self) -> None:
