@@ -48,6 +48,24 @@ class Namespace:
     name = "abstract"
     bits = 64
     int_max = (1 << 63) - 1
+    #: Whether :func:`fraction` and :func:`sin2_quarter` return :class:`Wide` pairs (a
+    #: float32 namespace that implements :meth:`split` and :meth:`opaque`).
+    extended = False
+
+    def split(self, x: Array) -> tuple[Array, Array]:
+        """``x == hi + lo`` exactly, each with at most 12 significant bits, by masking the
+        low 12 bits of ``x``'s float32 bit pattern (no float operation a compiler could
+        rewrite). Only namespaces with ``extended`` implement it."""
+        raise NotImplementedError
+
+    def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
+        """Float constants hidden from the compiler's algebraic simplifier (XLA folds
+        ``(x + c) - c`` into ``x`` for a constant ``c``, erasing TwoSum's error term)."""
+        raise NotImplementedError
+
+    def pair(self, value: float) -> tuple[Array, Array]:
+        """A Python float as an opaque float pair (``hi + lo`` its first ~48 bits)."""
+        raise NotImplementedError
 
     def as_int(self, t: Array) -> Array:
         raise NotImplementedError
@@ -193,7 +211,13 @@ def count_reached(xp: Namespace, t: Array, boundaries: Sequence[int]) -> Array:
 
 def fraction(xp: Namespace, remaining: Array, length: float, offset: float = 0.0) -> Array:
     """``(remaining + offset) / length`` as a float in [0, 1], with one rounding for
-    the division (``remaining`` is an exact integer count)."""
+    the division (``remaining`` is an exact integer count). In an ``extended`` namespace,
+    a :class:`Wide` pair: the exact count times the pair nearest ``1 / length``."""
+    if xp.extended:
+        r_wide = Wide.from_int(xp, remaining)
+        if offset:
+            r_wide = r_wide + offset
+        return r_wide * (1.0 / float(length))
     r = xp.to_float(remaining)
     if offset:
         r = r + offset
@@ -235,6 +259,14 @@ def sin2_quarter(
     sin2_a, cos_2a, half_sin_2a, sin2_b, sin_2b, base = _sin_tables(float(length), float(offset), int(kmax))
     hi = xp.floordiv(k, base)
     lo = xp.mod(k, base)
+    if xp.extended:
+        # the same sum of non-negative products, each table a float pair
+        def take(table: Any, index: Array) -> Wide:
+            return Wide(xp, xp.take(table, index), xp.take(_low_part(table), index))
+
+        return (
+            take(sin2_a, hi) + take(sin2_b, lo) * take(cos_2a, hi) + take(half_sin_2a, hi) * take(sin_2b, lo)
+        )
     return (xp.take(sin2_a, hi) + xp.take(sin2_b, lo) * xp.take(cos_2a, hi)) + xp.take(
         half_sin_2a, hi
     ) * xp.take(sin_2b, lo)
@@ -284,6 +316,15 @@ def sin2_quarter_cycles(xp: Namespace, k: Array, cycle: Array, lengths: Sequence
     lo = k - hi * base
     hi = xp.minimum(hi + xp.take(hi_at, index), len(sin2_a) - 1)
     lo = xp.minimum(lo + xp.take(lo_at, index), len(sin2_b) - 1)
+    if xp.extended:
+
+        def take(table: Any, i: Array) -> Wide:
+            return Wide(xp, xp.take(table, i), xp.take(_low_part(table), i))
+
+        wide = (
+            take(sin2_a, hi) + take(sin2_b, lo) * take(cos_2a, hi) + take(half_sin_2a, hi) * take(sin_2b, lo)
+        )
+        return xp.where(cycle <= last, wide, direct)
     value = (xp.take(sin2_a, hi) + xp.take(sin2_b, lo) * xp.take(cos_2a, hi)) + xp.take(
         half_sin_2a, hi
     ) * xp.take(sin_2b, lo)
@@ -328,11 +369,138 @@ def _cycle_tables(lengths: tuple[int, ...]) -> tuple[Any, ...]:
     return (*joined, bases, hi_at, lo_at)
 
 
+def _low_part(table: Any) -> Any:
+    """``table - float32(table)`` (float64): the low half of a float pair table."""
+    np = _np()
+    return table - table.astype(np.float32).astype(np.float64)
+
+
+class Wide:
+    """A double-float value of an ``extended`` float32 namespace: ``hi + lo`` with
+    ``hi == float32(hi + lo)``, about 48 significant bits (SPEC 7: float32-only backends
+    give float32(reference) at every step).
+
+    :func:`fraction` and :func:`sin2_quarter` return one; ``+ - *`` with Python floats,
+    arrays and other pairs keep it a pair, so a formula's ``end + (start - end) * part``
+    runs in double-float and its float32 result is ``hi`` (:meth:`astype`), the float32
+    nearest the pair. Anything else (``/``, ``sqrt``, ``pow``, comparisons) takes ``hi``,
+    as plain float32 arithmetic would.
+
+    The arithmetic is error-free transformations that survive XLA's rewrites: TwoSum has
+    no multiplication for a contraction to fuse; a product's error comes from exact
+    partial products of 12-bit halves (:meth:`Namespace.split`, a bit mask), so a
+    contracted ``fma`` of one rounds as written; there is no division at run time
+    (``x / c`` is ``x * pair(1 / c)``); constants are :meth:`Namespace.opaque`.
+    """
+
+    __slots__ = ("hi", "lo", "xp")
+
+    def __init__(self, xp: Namespace, hi: Array, lo: Array) -> None:
+        self.xp, self.hi, self.lo = xp, hi, lo
+
+    @classmethod
+    def from_int(cls, xp: Namespace, k: Array) -> Wide:
+        """An integer step array (``0 <= k <= int_max``) as an exact pair."""
+        low = xp.mod(k, 4096)
+        return cls(xp, *_fast_two_sum(xp.to_float(k - low), xp.to_float(low)))
+
+    def _pair(self, other: Any) -> tuple[Array, Array]:
+        if isinstance(other, Wide):
+            return other.hi, other.lo
+        if isinstance(other, (int, float)):
+            return self.xp.pair(float(other))
+        return self.xp.to_float(other), self.xp.to_float(other) * 0.0
+
+    def __add__(self, other: Any) -> Wide:
+        ohi, olo = self._pair(other)
+        s, e = _two_sum(self.hi, ohi)
+        return Wide(self.xp, *_fast_two_sum(s, e + (self.lo + olo)))
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Wide:
+        return Wide(self.xp, -self.hi, -self.lo)
+
+    def __sub__(self, other: Any) -> Wide:
+        ohi, olo = self._pair(other)
+        return self + Wide(self.xp, -ohi, -olo)
+
+    def __rsub__(self, other: Any) -> Wide:
+        return (-self).__add__(other)
+
+    def __mul__(self, other: Any) -> Wide:
+        ohi, olo = self._pair(other)
+        p, e = _two_prod(self.xp, self.hi, ohi)
+        return Wide(self.xp, *_fast_two_sum(p, e + (self.hi * olo + self.lo * ohi)))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Any) -> Array:
+        return self.hi / (other.hi if isinstance(other, Wide) else other)
+
+    def __rtruediv__(self, other: Any) -> Array:
+        return other / self.hi
+
+    def __lt__(self, other: Any) -> Array:
+        return self.hi < _narrow(other)
+
+    def __le__(self, other: Any) -> Array:
+        return self.hi <= _narrow(other)
+
+    def __gt__(self, other: Any) -> Array:
+        return self.hi > _narrow(other)
+
+    def __ge__(self, other: Any) -> Array:
+        return self.hi >= _narrow(other)
+
+    @property
+    def shape(self) -> Any:
+        return self.hi.shape
+
+    @property
+    def dtype(self) -> Any:
+        return self.hi.dtype
+
+    def astype(self, dtype: Any) -> Array:
+        """The float32 nearest the pair (``hi``), cast to ``dtype``."""
+        return self.hi.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"Wide({self.hi!r}, {self.lo!r})"
+
+
+def _narrow(x: Any) -> Any:
+    """A :class:`Wide` as its float32 ``hi``; anything else unchanged."""
+    return x.hi if isinstance(x, Wide) else x
+
+
+def _two_sum(a: Array, b: Array) -> tuple[Array, Array]:
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fast_two_sum(a: Array, b: Array) -> tuple[Array, Array]:
+    """TwoSum for ``|a| >= |b|`` (or ``a == 0``)."""
+    s = a + b
+    return s, b - (s - a)
+
+
+def _two_prod(xp: Namespace, a: Array, b: Array) -> tuple[Array, Array]:
+    """``a * b`` as a pair, summed from the exact products of 12-bit halves."""
+    a1, a2 = xp.split(a)
+    b1, b2 = xp.split(b)
+    s, e1 = _two_sum(a1 * b1, a1 * b2)
+    s, e2 = _two_sum(s, a2 * b1)
+    return _fast_two_sum(s, (e1 + e2) + a2 * b2)
+
+
 def exp_steps(xp: Namespace, k: Array, log_rate: float, scale: float, kmax: int) -> Array:
     """``scale * exp(log_rate * k)`` for integer ``0 <= k``, ``k`` clamped at ``kmax``.
 
     In float32 the exponential is a product of two or three host-computed digit tables:
-    a float32 ``exp`` of a rounded argument would be off by ``|log_rate * k|`` ulps.
+    a float32 ``exp`` of a rounded argument would be off by ``|log_rate * k|`` ulps (in an
+    ``extended`` namespace, a product of float pairs).
     """
     if scale == 0.0 or log_rate == 0.0:
         return xp.fill(k, scale)
@@ -348,7 +516,11 @@ def exp_steps(xp: Namespace, k: Array, log_rate: float, scale: float, kmax: int)
     for level, table in enumerate(tables):
         last = level == len(tables) - 1
         digit = rest if last else xp.mod(rest, base)
-        factor = xp.take(table, digit)
+        factor = (
+            Wide(xp, xp.take(table, digit), xp.take(_low_part(table), digit))
+            if xp.extended
+            else xp.take(table, digit)
+        )
         result = factor if result is None else result * factor
         if not last:
             rest = xp.floordiv(rest, base)

@@ -2,6 +2,13 @@
 
 Every operation is a plain ``jax.numpy`` op, so a formula traces to one small XLA
 computation: no Python per step, no host callback.
+
+``JaxNamespace(32, extended=True)`` (or ``namespace(32, extended=True)``) evaluates the
+core's shapes in double-float (``lrcore._namespace.Wide``): a schedule's ``evaluate`` may
+then return a ``Wide`` pair, whose ``astype(jnp.float32)`` is float32(reference) at every
+step for ``linear``, ``cosine`` and the ``anneal`` shapes (warmup, one_cycle, ...) but
+for rare near-ties (SPEC 7). It is opt-in: a caller must narrow the result with
+``.astype`` (as ``OptaxSchedule`` does) before it leaves the trace.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 import lrcore
-from lrcore._namespace import Array, Namespace
+from lrcore._namespace import Array, Namespace, Wide
 
 __all__ = ["JaxNamespace", "namespace"]
 
@@ -30,9 +38,11 @@ class JaxNamespace(Namespace):
     Array(0.75, dtype=float32)
     """
 
-    def __init__(self, bits: int = 32) -> None:
+    def __init__(self, bits: int = 32, *, extended: bool = False) -> None:
         if bits not in (32, 64):
             raise lrcore.ConfigError("bits", "32 or 64", bits)
+        if extended and bits != 32:
+            raise lrcore.ConfigError("extended", "false unless bits is 32 (float64 needs no pairs)", extended)
         if bits == 64 and not jax.config.jax_enable_x64:
             raise lrcore.ConfigError(
                 "bits", "32 unless jax_enable_x64 is on (JAX has no float64 without it)", bits
@@ -42,6 +52,31 @@ class JaxNamespace(Namespace):
         self.float = jnp.float64 if bits == 64 else jnp.float32
         self.int = jnp.int64 if bits == 64 else jnp.int32
         self.int_max = int(np.iinfo(self.int).max)
+        self.extended = extended
+        if extended:
+            self.name += "-extended"
+
+    def split(self, x: Array) -> tuple[Array, Array]:
+        bits = lax.bitcast_convert_type(x, jnp.int32)
+        hi = lax.bitcast_convert_type(bits & jnp.int32(-4096), jnp.float32)
+        return hi, x - hi
+
+    def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
+        hi, lo = lax.optimization_barrier(values)
+        return hi, lo
+
+    def pair(self, value: float) -> tuple[Array, Array]:
+        hi = np.float32(value)
+        return self.opaque((jnp.asarray(hi), jnp.asarray(np.float32(value - float(hi)))))
+
+    def _wide(self, a: Any) -> Wide:
+        return a if isinstance(a, Wide) else Wide(self, *self._as_pair(a))
+
+    def _as_pair(self, a: Any) -> tuple[Array, Array]:
+        if isinstance(a, float):
+            return self.pair(a)
+        x = jnp.asarray(a, self.float)
+        return x, jnp.zeros_like(x)
 
     def as_int(self, t: Array) -> Array:
         """The step array in this namespace's integer type. Wider or unsigned integers
@@ -56,10 +91,10 @@ class JaxNamespace(Namespace):
         return t.astype(self.int)
 
     def to_float(self, x: Array) -> Array:
-        return jnp.asarray(x).astype(self.float)
+        return jnp.asarray(_narrow(x)).astype(self.float)
 
     def fill(self, like: Array, value: float) -> Array:
-        return jnp.full(jnp.shape(like), value, dtype=self.float)
+        return jnp.full(jnp.shape(_narrow(like)), value, dtype=self.float)
 
     def _f(self, a: Any) -> Any:
         # A Python float must not decide the result type (jnp.where(c, 0.1, 0.2) would be
@@ -67,12 +102,24 @@ class JaxNamespace(Namespace):
         return jnp.asarray(a, self.float) if isinstance(a, float) else a
 
     def where(self, cond: Array, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            a, b = self._wide(a), self._wide(b)
+            return Wide(self, jnp.where(cond, a.hi, b.hi), jnp.where(cond, a.lo, b.lo))
         return jnp.where(cond, self._f(a), self._f(b))
 
+    def _below(self, a: Wide, b: Wide) -> Array:
+        return (a.hi < b.hi) | ((a.hi == b.hi) & (a.lo < b.lo))
+
     def minimum(self, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            a, b = self._wide(a), self._wide(b)
+            return self.where(self._below(a, b), a, b)
         return jnp.minimum(self._f(a), self._f(b))
 
     def maximum(self, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            a, b = self._wide(a), self._wide(b)
+            return self.where(self._below(a, b), b, a)
         return jnp.maximum(self._f(a), self._f(b))
 
     def floordiv(self, a: Array, b: Any) -> Array:
@@ -82,16 +129,16 @@ class JaxNamespace(Namespace):
         return a % b
 
     def sin(self, x: Array) -> Array:
-        return jnp.sin(x)
+        return jnp.sin(_narrow(x))
 
     def exp(self, x: Array) -> Array:
-        return jnp.exp(x)
+        return jnp.exp(_narrow(x))
 
     def sqrt(self, x: Array) -> Array:
-        return jnp.sqrt(x)
+        return jnp.sqrt(_narrow(x))
 
     def pow(self, x: Array, p: float) -> Array:
-        return jnp.power(x, jnp.asarray(p, self.float))
+        return jnp.power(_narrow(x), jnp.asarray(p, self.float))
 
     def take(self, table: Any, index: Array) -> Array:
         """A constant-array lookup inside the trace (an XLA gather), never a callback."""
@@ -100,14 +147,20 @@ class JaxNamespace(Namespace):
         return jnp.take(jnp.asarray(np.asarray(table, dtype=dtype)), index, mode="clip")
 
 
-def namespace(bits: int | None = None) -> JaxNamespace:
+def _narrow(x: Any) -> Any:
+    """A double-float pair as its float32 ``hi`` (the float32 nearest it)."""
+    return x.hi if isinstance(x, Wide) else x
+
+
+def namespace(bits: int | None = None, *, extended: bool = False) -> JaxNamespace:
     """The namespace for ``bits`` (default: 64 when ``jax_enable_x64`` is on, else 32),
-    decided when called, so a schedule follows x64 being switched on later."""
+    decided when called, so a schedule follows x64 being switched on later. ``extended``
+    asks for double-float evaluation in float32 (ignored in float64, which needs none)."""
     if bits is None:
         bits = 64 if jax.config.jax_enable_x64 else 32
-    return _namespace(bits)
+    return _namespace(bits, extended and bits == 32)
 
 
 @functools.lru_cache(maxsize=4)
-def _namespace(bits: int) -> JaxNamespace:
-    return JaxNamespace(bits)
+def _namespace(bits: int, extended: bool) -> JaxNamespace:
+    return JaxNamespace(bits, extended=extended)
