@@ -22,7 +22,8 @@ differs from ``float32(schedule.values(t))`` and the largest distance in ulps, n
 the current float32 path (``lrcore.adapters.optax.schedule(s, bits=32)``), and the cost
 of both per jitted evaluation.
 
-    python bench/df32_prototype.py [steps]
+    python bench/df32_prototype.py [steps]     # exactness and cost of the prototype
+    python bench/df32_prototype.py --step-cost # the integrated namespace in an optax step
 """
 
 from __future__ import annotations
@@ -202,5 +203,49 @@ def main(n: int = 10**6) -> None:
         )
 
 
+def step_cost(rounds: int = 7) -> None:
+    """The jitted optax step (bench_optax's MLP, sgd and adamw) with the integrated
+    extended namespace against the current float32 path: compile CPU time and time per
+    step, in paired rounds (``bench._timing``)."""
+    import optax
+
+    from bench import bench_optax as b
+    from bench._timing import entry, paired_by
+    from lrcore.adapters.optax import JaxNamespace
+
+    params, batch = b.problem()
+    ext = JaxNamespace(32, extended=True)
+    for label, s in (
+        ("warmup_cosine", lrcore.warmup(lrcore.cosine(start=0.1, end=0.001, steps=9000), steps=1000)),
+        ("exponential", lrcore.exponential(start=0.1, rate=0.96, steps=100)),
+    ):
+        for opt_name, factory in (("sgd", optax.sgd), ("adamw", optax.adamw)):
+
+            def extended(count: Any, s: lrcore.Schedule = s) -> Any:
+                return s.evaluate(ext.as_int(count), ext).astype(F32)
+
+            sides = [{"opt": factory(extended)}, {"opt": factory(schedule(s, bits=32))}]
+
+            def compile_into(side: dict[str, Any]) -> float:
+                seconds, side["compiled"] = b.time_compile(side["opt"], params, batch)
+                return seconds
+
+            compiled = paired_by(compile_into, *sides, rounds)
+            steps = paired_by(
+                lambda side: b.time_steps(side["compiled"], side["opt"], params, batch), *sides, 3 * rounds
+            )
+            for what, pair in (("compile", compiled), ("step", steps)):
+                row = entry(f"{label}/{opt_name}/{what}", *pair, 1.02, "current float32 path")
+                print(
+                    f"{row['name']:32s} extended {row['lrcore_median_s'] * 1e3:8.3f} ms  current "
+                    f"{row['native_median_s'] * 1e3:8.3f} ms  ratio {row['ratio']:.3f} "
+                    f"[{row['ratio_low']:.3f}, {row['ratio_high']:.3f}] {row['verdict']}"
+                )
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10**6)
+    if sys.argv[1:] == ["--step-cost"]:
+        sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+        step_cost()
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 10**6)
