@@ -30,6 +30,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import optax
 
 import lrcore
@@ -77,7 +79,7 @@ def optimizer(
     kwargs = paired_arguments(transform, arguments, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
 
     def build(tree: Any) -> Any:
-        dtype = hyperparam_dtype if hyperparam_dtype is not None else optax.tree.dtype(tree, "highest")
+        dtype = hyperparam_dtype if hyperparam_dtype is not None else _widest_float(tree)
         cast = {k: _Cast(v, dtype) if isinstance(v, OptaxSchedule) else v for k, v in kwargs.items()}
         return optax.inject_hyperparams(transform, hyperparam_dtype=dtype)(**cast)
 
@@ -88,6 +90,23 @@ def optimizer(
         return build(updates if params is None else params).update(updates, state, params, **extra_args)
 
     return optax.GradientTransformationExtraArgs(init, update)
+
+
+def _widest_float(tree: Any) -> Any:
+    """The widest floating dtype among the leaves of ``tree`` (None when it has none), as
+    ``optax.tree.dtype(tree, "highest")`` gives from optax 0.2.5 on (the lowest optax
+    declared, 0.2.4, has no ``optax.tree``)."""
+    floats = [
+        jnp.result_type(leaf)
+        for leaf in jax.tree_util.tree_leaves(tree)
+        if jnp.issubdtype(jnp.result_type(leaf), jnp.floating)
+    ]
+    if not floats:
+        return None
+    widest = floats[0]
+    for dtype in floats[1:]:
+        widest = jnp.promote_types(widest, dtype)
+    return widest
 
 
 @dataclasses.dataclass(frozen=True)
