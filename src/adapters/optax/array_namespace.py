@@ -24,6 +24,18 @@ from jax import lax
 import lrcore
 from lrcore._namespace import Array, Namespace, Wide
 
+
+# Public from jax 0.4.30; the lowest jax declared (0.4.27) has the same primitive privately.
+def _barrier() -> Any:
+    if hasattr(lax, "optimization_barrier"):
+        return lax.optimization_barrier
+    from jax._src.ad_checkpoint import _optimization_barrier  # pragma: no cover - jax < 0.4.30
+
+    return _optimization_barrier  # pragma: no cover
+
+
+_optimization_barrier = _barrier()
+
 __all__ = ["JaxNamespace", "namespace"]
 
 
@@ -62,7 +74,7 @@ class JaxNamespace(Namespace):
         return hi, x - hi
 
     def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
-        hi, lo = lax.optimization_barrier(values)
+        hi, lo = _optimization_barrier(values)
         return hi, lo
 
     def pair(self, value: float) -> tuple[Array, Array]:
