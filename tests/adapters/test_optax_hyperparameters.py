@@ -154,8 +154,11 @@ def test_torch_ports_cycle_momentum_or_b1_in_optax(name, transform, target):
     steps = np.arange(600)
     assert_meets_contract(hyper["learning_rate"], s.values(steps), "lr", float32_bound(s))
     assert_meets_contract(hyper[target], momentum.values(steps), target, float32_bound(momentum))
-    # torch's defaults: momentum from max_momentum (0.95 / 0.9) down at the peak of the rate.
-    assert hyper[target][0] == np.float32(0.95 if name.startswith("OneCycle") else 0.9)
+    # torch's defaults: momentum from max_momentum (0.95 / 0.9) down at the peak of the rate
+    # (the applied value is that within the float32 bound checked above: jax 0.4.27's XLA
+    # gives 0.9 + 1 ulp at step 0 of CyclicLR, newer ones 0.9).
+    assert momentum(0) == (0.95 if name.startswith("OneCycle") else 0.9)
+    assert hyper[target][0] > hyper[target][len(steps) // 10]
 
 
 @pytest.mark.parametrize("name", list(PORTED))
