@@ -42,14 +42,15 @@ def anneal(
         first_half = xp.to_float(done) + done_offset <= xp.to_float(remaining) + remaining_offset
     else:
         first_half = done <= remaining
-    nearer = xp.minimum(done, remaining)
     if done_offset == remaining_offset:
-        part = _shape(xp, shape, nearer, length, done_offset, kmax)
+        part = _shape(xp, shape, xp.minimum(done, remaining), length, done_offset, kmax)
     else:
+        # The nearer end is decided with the offsets: near the middle of a phase the integer
+        # distances can order the other way (one_cycle's three phases: 0.4 + 0.7 > 1).
         part = xp.where(
             first_half,
-            _shape(xp, shape, nearer, length, done_offset, kmax),
-            _shape(xp, shape, nearer, length, remaining_offset, kmax),
+            _shape(xp, shape, done, length, done_offset, kmax),
+            _shape(xp, shape, remaining, length, remaining_offset, kmax),
         )
     drop = (a - b) * part
     return xp.where(first_half, a - drop, b + drop)

@@ -134,14 +134,9 @@ def test_momentum_and_beta1_follow_torch_in_training(name: str, optimizer: str) 
     assert momenta.min() < top - 0.5 * (top - ported.base_momentum) and momenta[0] == top
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: lrcore._interpolation.anneal picks the integer-nearer end when the two offsets "
-    "differ; in one_cycle's middle phase (three_phase) with frac(phase-1 end) + frac(phase-2 end) > 1 "
-    "one step is evaluated 1 step off (here t=104: lr 0.10846 for torch's 0.10411). Remove this mark "
-    "once anneal() uses done/remaining with their own offsets.",
-)
 def test_three_phase_middle_step_with_straddling_phase_ends() -> None:
+    # frac(69.35) + frac(138.7) > 1: near the middle phase's midpoint the integer distances
+    # order the other way than the true ones (t=104 was once evaluated one step off).
     kwargs = dict(max_lr=0.2, total_steps=STEPS, pct_start=0.2345, three_phase=True)  # ends 69.35, 138.7
     sched, _, lrs, momenta = train("SGD", "OneCycleLR", kwargs)
     ported = from_torch(sched)
