@@ -956,8 +956,21 @@ TABLE: dict[str, Rows] = {
 # -- the table: combinators -------------------------------------------------------------
 
 
+def lr_only(config: Any) -> Any:
+    """``config`` with every momentum side turned off: what warmup, join and a scale's
+    factor take (they refuse a part that drives momentum, which they would drop)."""
+    if isinstance(config, dict):
+        out = {k: lr_only(v) for k, v in config.items()}
+        if out.get("cycle_momentum"):
+            out["cycle_momentum"] = False
+        return out
+    if isinstance(config, list):
+        return [lr_only(v) for v in config]
+    return config
+
+
 def _join(d: st.DrawFn, dom: Domain, inner: st.SearchStrategy[Config]) -> Config:
-    schedules = d(st.lists(inner, min_size=1, max_size=3))
+    schedules = [lr_only(c) for c in d(st.lists(inner, min_size=1, max_size=3))]
     n = len(schedules) - 1
     return {"type": "join", "schedules": schedules, "boundaries": d(increasing(1, dom.boundary_max, n, n))}
 
@@ -1011,7 +1024,7 @@ TABLE |= {
         },
         config=lambda d, dom, inner: {
             "type": "warmup",
-            "schedule": d(inner),
+            "schedule": lr_only(d(inner)),
             "steps": d(dom.steps),
             "start": d(dom.rates),
             "shape": d(st.sampled_from(["linear", "cosine"])),
@@ -1099,7 +1112,7 @@ TABLE |= {
         config=lambda d, dom, inner: {
             "type": "scale",
             "schedule": d(inner),
-            "factor": d(st.one_of(dom.rates, inner)),
+            "factor": lr_only(d(st.one_of(dom.rates, inner))),
         },
         base={"type": "scale", "schedule": COSINE_100, "factor": 0.5},
         fields={"factor": "rate_or_schedule"},

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._errors import ConfigError
 from ._interpolation import anneal
 from ._namespace import Array, Namespace, NumpyNamespace, clamp_steps, fits
 from ._params import Boundaries, Choice, Nested, NestedOrRate, Rate, Schedules, Steps, param
 from ._schedule import Schedule
+
+
+def _without_hyperparameters(schedule: Schedule, path: str, combinator: str) -> None:
+    """A combinator that cannot say what its parts' momentum (beta1, weight decay) schedules
+    become refuses them rather than drop them (SPEC section 9)."""
+    carried = sorted(schedule.hyperparameters())
+    if carried:
+        raise ConfigError(
+            path,
+            f"a schedule without a {' or '.join(carried)} side inside {combinator} "
+            f"(it applies to the learning rate only and would drop the {' and '.join(carried)} schedule)",
+            f"{schedule.type} with cycle_momentum=True",
+            hint="set cycle_momentum=False, and pass the adapter a momentum schedule of its own: "
+            "momentum= or beta1=",
+        )
+
+
+def _mapped(schedule: Schedule, build: Any) -> dict[str, Schedule]:
+    """The hyperparameter schedules of ``schedule``, each passed through ``build``."""
+    return {name: build(side) for name, side in schedule.hyperparameters().items()}
 
 
 class Warmup(Schedule):
@@ -23,6 +45,9 @@ class Warmup(Schedule):
     steps: int = param(Steps())
     start: float = param(Rate(), 0.0)
     shape: str = param(Choice("linear", "cosine"), "linear")
+
+    def check(self) -> None:
+        _without_hyperparameters(self.schedule, "schedule", "warmup")
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         # schedule(0) is cached: evaluating it afresh made nested warmups cost 2**depth.
@@ -64,6 +89,8 @@ class Join(Schedule):
                 f"{len(self.schedules) - 1} boundaries for {len(self.schedules)} schedules",
                 list(self.boundaries_),
             )
+        for i, schedule in enumerate(self.schedules):
+            _without_hyperparameters(schedule, f"schedules[{i}]", "join")
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         value = self.schedules[0].evaluate(t, xp)
@@ -97,6 +124,14 @@ class Scale(Schedule):
     type = "scale"
     schedule: Schedule = param(Nested())
     factor: Schedule | float = param(NestedOrRate())
+
+    def check(self) -> None:
+        if isinstance(self.factor, Schedule):
+            _without_hyperparameters(self.factor, "factor", "scale's factor")
+
+    def hyperparameters(self) -> dict[str, Schedule]:
+        """The inner schedule's, unchanged: the factor scales the learning rate only."""
+        return self.schedule.hyperparameters()
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         inner = self.schedule.evaluate(t, xp)
@@ -137,6 +172,10 @@ class Clip(Schedule):
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ConfigError("max", f"a value >= min ({self.min})", self.max)
 
+    def hyperparameters(self) -> dict[str, Schedule]:
+        """The inner schedule's, unchanged: the bounds clip the learning rate only."""
+        return self.schedule.hyperparameters()
+
     def formula(self, t: Array, xp: Namespace) -> Array:
         value = self.schedule.evaluate(t, xp)
         if self.min is not None:
@@ -163,6 +202,12 @@ class PerEpoch(Schedule):
     type = "per_epoch"
     schedule: Schedule = param(Nested())
     steps_per_epoch: int = param(Steps())
+
+    def hyperparameters(self) -> dict[str, Schedule]:
+        """The inner schedule's, each stepped per epoch as well."""
+        return _mapped(
+            self.schedule, lambda side: PerEpoch(schedule=side, steps_per_epoch=self.steps_per_epoch)
+        )
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         return self.schedule.evaluate(xp.floordiv(t, self.steps_per_epoch), xp)
@@ -220,6 +265,15 @@ class AfterHorizon(Schedule):
         h = self.horizon_ if self.horizon_ is not None else self.schedule.horizon
         assert h is not None  # check() guarantees it
         return h
+
+    def hyperparameters(self) -> dict[str, Schedule]:
+        """The inner schedule's under the same policy, past the same horizon (so a repeated
+        one_cycle repeats its momentum cycle with it)."""
+        if self.policy == "continue":
+            return _mapped(self.schedule, lambda side: AfterHorizon(schedule=side, policy="continue"))
+        return _mapped(
+            self.schedule, lambda side: AfterHorizon(schedule=side, policy=self.policy, horizon=self.end)
+        )
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         if self.policy == "continue":

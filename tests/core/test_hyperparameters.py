@@ -241,3 +241,55 @@ def test_cyclic_momentum_near_zero_keeps_float32_precision(mode: str, gamma: flo
     distance = ulps(s.values(steps), s.values(steps, bits=32))
     assert int(distance.max()) <= 2, int(distance.max())
     assert s(150) == 0.0 or mode == "exp_range"  # the first peak reaches base_momentum
+
+
+# -- combinators: pass the momentum side on where its meaning is clear, refuse it otherwise --
+
+
+def test_time_remapping_combinators_remap_the_side_too() -> None:
+    steps = np.arange(2_000)
+    momentum = ONE_CYCLE.hyperparameters()["momentum"]
+    per_epoch = lrcore.per_epoch(ONE_CYCLE, steps_per_epoch=5)
+    np.testing.assert_array_equal(
+        per_epoch.hyperparameters()["momentum"].values(steps), momentum.values(steps // 5)
+    )
+    repeated = lrcore.after_horizon(ONE_CYCLE, policy="repeat")
+    side = repeated.hyperparameters()["momentum"]
+    np.testing.assert_array_equal(side.values(steps), momentum.values(steps % ONE_CYCLE.horizon))
+    assert lrcore.from_config(side.to_config()) == side
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda s: lrcore.scale(s, factor=0.5),
+        lambda s: lrcore.clip(s, max=0.05),
+    ],
+    ids=["scale", "clip"],
+)
+def test_learning_rate_only_combinators_keep_the_side(wrap: object) -> None:
+    wrapped = wrap(CYCLIC)  # type: ignore[operator]
+    assert wrapped.hyperparameters() == CYCLIC.hyperparameters()
+    assert wrapped(37) != CYCLIC(37)  # the learning rate itself is changed
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: lrcore.warmup(ONE_CYCLE, steps=10), "schedule"),
+        (lambda: lrcore.join([lrcore.constant(value=0.1), CYCLIC], boundaries=[5]), "schedules[1]"),
+        (lambda: lrcore.scale(lrcore.constant(value=1.0), factor=CYCLIC), "factor"),
+        (
+            lambda: lrcore.from_config({"type": "warmup", "steps": 10, "schedule": ONE_CYCLE.to_config()}),
+            "schedule",
+        ),
+    ],
+    ids=["warmup", "join", "scale-factor", "config"],
+)
+def test_combinators_that_would_drop_the_side_refuse_it(build: object, path: str) -> None:
+    with pytest.raises(lrcore.ConfigError, match="cycle_momentum=False") as error:
+        build()  # type: ignore[operator]
+    assert error.value.path == path
+    assert "momentum" in str(error.value)
+    # The same composition without the side builds.
+    lrcore.warmup(lrcore.one_cycle(peak=0.1, total=300, warmup_fraction=0.27), steps=10)
