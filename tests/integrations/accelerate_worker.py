@@ -13,7 +13,6 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration
 
-import lrcore
 from lrcore.adapters.torch import scheduler
 from tests.integrations import PLAN
 
@@ -65,7 +64,7 @@ def stepped_after_sync(out: Path) -> list[float]:
     # Resume: a fresh scheduler, registered in a fresh Accelerator, continues at the saved update.
     accelerator = Accelerator(cpu=True, gradient_accumulation_steps=2)
     model, optimizer, _, _ = parts()
-    sched2 = scheduler(optimizer, lrcore.constant(value=1.0))
+    sched2 = scheduler(optimizer, PLAN)
     model, optimizer = accelerator.prepare(model, optimizer)
     accelerator.register_for_checkpointing(sched2)
     accelerator.load_state(out / "state")
@@ -74,7 +73,8 @@ def stepped_after_sync(out: Path) -> list[float]:
 
 
 def prepared(split_batches: bool) -> list[float]:
-    """accelerate's own integration: ``prepare(scheduler)``."""
+    """accelerate's own integration: ``prepare(scheduler)``, in the usual loop order
+    (``zero_grad`` after ``sched.step()``)."""
     accelerator = Accelerator(
         cpu=True, dataloader_config=DataLoaderConfiguration(split_batches=split_batches)
     )
