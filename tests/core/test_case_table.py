@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrcore
+from lrcore._schedule import REGISTRY
 from tests.catalog_cases import (
     CONFIG_DOMAIN,
     CONFORMANCE_DOMAIN,
@@ -91,3 +92,22 @@ def test_readme_catalog_lists_every_registered_type(kind: str) -> None:
     if kind in TABLE and TABLE[kind].combinator:
         listed = listed or f"`{kind}(" in section
     assert listed, f"schedule type {kind!r} is missing from README.md's catalog table (## The catalog)"
+
+
+def table_parameters(section: str) -> dict[str, list[str]]:
+    """Each catalog row's parameter names (the second cell, ``name`` or ``name=default``)."""
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) > 1 and cells[0] not in ("type", "") and not set(cells[0]) <= set("-: "):
+            rows[cells[0].strip("`")] = [p.split("=")[0].strip() for p in cells[1].split(",")]
+    return rows
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if not (k in TABLE and TABLE[k].combinator)])
+def test_readme_catalog_row_names_every_parameter(kind: str) -> None:
+    """The README's row lists exactly the type's config keys: a parameter added to the code
+    (cycle_momentum, say) is added to the docs."""
+    rows = table_parameters(catalog_section(README.read_text(encoding="utf-8")))
+    keys = [p.key for p in REGISTRY[kind]._fields]
+    assert sorted(rows[kind]) == sorted(keys), f"README catalog row of {kind!r}: {rows[kind]} vs {keys}"
