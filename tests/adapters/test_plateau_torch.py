@@ -23,6 +23,7 @@ pytestmark = pytest.mark.torch
 torch = require("torch")
 
 import lrcore  # noqa: E402
+from lrcore._namespace import numpy_namespace  # noqa: E402
 from lrcore._plateau import Plateau  # noqa: E402
 from lrcore.adapters.torch import PlateauScheduler, plateau_scheduler  # noqa: E402
 from tests.core.test_plateau import reference_lrs  # noqa: E402
@@ -165,7 +166,7 @@ def test_checkpoint_resume_continues_exactly(split: int) -> None:
 
     opt2 = optimizer(1.0)
     opt2.load_state_dict(saved["opt"])
-    sched2 = plateau_scheduler(opt2, Plateau(0.5))  # replaced by the saved plateau
+    sched2 = plateau_scheduler(opt2, Plateau(0.5), prefer="checkpoint")  # the saved plateau, silently
     sched2.load_state_dict(saved["sched"])
     assert sched2.plateau == SCHEDULE_PLATEAU
     assert sched2.plateau_state == sched1.plateau_state
@@ -186,7 +187,7 @@ def test_plain_case_checkpoint_matches_torch_after_resume() -> None:
     for m in metrics[:5]:
         sched.step(m)
         got.append(sched.get_last_lr()[0])
-    resumed = plateau_scheduler(optimizer(), Plateau(0.1))
+    resumed = plateau_scheduler(optimizer(), Plateau(0.1), prefer="checkpoint")
     resumed.load_state_dict(sched.state_dict())
     for m in metrics[5:]:
         resumed.step(m)
@@ -256,7 +257,7 @@ def test_per_group_min_lr_with_a_schedule_and_resume() -> None:
             opt.step()
             sched.step()
         sched.step(metric)
-    resumed = plateau_scheduler(grouped_optimizer(1.0, 2), Plateau(0.5))
+    resumed = plateau_scheduler(grouped_optimizer(1.0, 2), Plateau(0.5), prefer="checkpoint")
     resumed.load_state_dict(sched.state_dict())
     for metric in METRICS[6:]:
         for _ in range(25):
@@ -314,3 +315,78 @@ def test_an_unbound_duration_is_refused_naming_it_and_the_argument() -> None:
         plateau_scheduler(optimizer(), recipe, steps_per_epoch=25)
     with pytest.raises(lrcore.ConfigError, match=r"^total_steps: expected an integer >= 1"):
         plateau_scheduler(optimizer(), recipe, total_steps=0, steps_per_epoch=25)
+
+
+# -- a checkpoint carries the plan: resuming with a changed one (SPEC section 8) -----------
+
+
+def _run_and_save(plateau: Plateau, epochs: int = 4, per_epoch: int = 20) -> dict:
+    opt = optimizer(1.0)
+    sched = plateau_scheduler(opt, plateau)
+    train(sched, opt, METRICS[:epochs], per_epoch)
+    buffer = io.BytesIO()
+    torch.save(sched.state_dict(), buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
+
+
+def test_checkpoint_carries_format_and_plan_and_equal_plan_resumes_silently(recwarn) -> None:
+    saved = _run_and_save(SCHEDULE_PLATEAU)
+    assert saved["lrcore_format"] == lrcore.checkpoint.FORMAT
+    assert saved["plateau"] == SCHEDULE_PLATEAU.to_config()
+    resumed = plateau_scheduler(optimizer(1.0), SCHEDULE_PLATEAU)
+    resumed.load_state_dict(saved)
+    assert not [w for w in recwarn if issubclass(w.category, lrcore.checkpoint.PlanChangedWarning)]
+    assert resumed.plateau == SCHEDULE_PLATEAU and resumed.last_epoch == 80
+
+
+def _changed(**fields: object) -> Plateau:
+    """SCHEDULE_PLATEAU with its cosine horizon (``steps``) or its own fields changed."""
+    config = SCHEDULE_PLATEAU.to_config()
+    config["schedule"]["schedule"]["steps"] = fields.pop("steps", 300)
+    plateau = lrcore.from_config({**config, **fields})
+    assert isinstance(plateau, Plateau)
+    return plateau
+
+
+def test_changed_plan_warns_naming_it_and_resumes_with_the_checkpoints() -> None:
+    saved = _run_and_save(SCHEDULE_PLATEAU)
+    resumed = plateau_scheduler(optimizer(1.0), _changed(steps=600))
+    with pytest.warns(lrcore.checkpoint.PlanChangedWarning, match=r"schedule\.schedule\.steps: 300 -> 600"):
+        resumed.load_state_dict(saved)
+    assert resumed.plateau == SCHEDULE_PLATEAU
+    same = plateau_scheduler(optimizer(1.0), SCHEDULE_PLATEAU)
+    same.load_state_dict(saved)
+    assert resumed.get_last_lr() == same.get_last_lr()
+    assert resumed.plateau_state == same.plateau_state
+
+
+def test_prefer_current_resumes_the_new_plan_from_the_saved_position(recwarn) -> None:
+    saved = _run_and_save(SCHEDULE_PLATEAU)
+    new = _changed(steps=600, patience=3)
+    resumed = plateau_scheduler(optimizer(1.0), new, prefer="current")
+    resumed.load_state_dict(saved)
+    assert not [w for w in recwarn if issubclass(w.category, lrcore.checkpoint.PlanChangedWarning)]
+    assert resumed.plateau == new and resumed.patience == 3  # torch's mirror follows the plan
+    assert resumed.last_epoch == 80
+    # the new plan's curve at the saved update and the saved reductions
+    expected = new.scaled(
+        np.float64(new.inner(80)), np.float64(resumed.plateau_state.level), numpy_namespace(64)
+    )
+    assert resumed.get_last_lr() == [float(expected)]
+    assert resumed.plateau_state.reductions == saved["plateau_state"]["reductions"] > 0
+
+
+def test_old_state_dicts_load_and_newer_formats_are_refused() -> None:
+    saved = _run_and_save(SCHEDULE_PLATEAU)
+    old = {k: v for k, v in saved.items() if k != "lrcore_format"}
+    resumed = plateau_scheduler(optimizer(1.0), SCHEDULE_PLATEAU)
+    resumed.load_state_dict(old)
+    full = plateau_scheduler(optimizer(1.0), SCHEDULE_PLATEAU)
+    full.load_state_dict(saved)
+    assert resumed.get_last_lr() == full.get_last_lr() and resumed.last_epoch == full.last_epoch == 80
+    with pytest.raises(lrcore.ConfigError, match=r"plateau\.lrcore_format") as error:
+        plateau_scheduler(optimizer(1.0), SCHEDULE_PLATEAU).load_state_dict({**saved, "lrcore_format": 99})
+    assert error.value.got == 99
+    with pytest.raises(lrcore.ConfigError, match="prefer"):
+        plateau_scheduler(optimizer(1.0), SCHEDULE_PLATEAU, prefer="newest")

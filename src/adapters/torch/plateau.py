@@ -27,9 +27,14 @@ Every param group gets the same learning rate (the optimizer's ``lr=`` is overwr
 as ``lrcore.adapters.torch.scheduler`` does), floored per group when ``min_lr`` is a list
 (one floor per param group, as torch's ``ReduceLROnPlateau`` takes). ``state_dict()`` holds the plateau's config
 and state as plain types (``torch.load(weights_only=True)`` reads it) beside torch's
-attributes; ``load_state_dict()`` resumes exactly, also in the middle of a patience
-window. ``best``, ``num_bad_epochs`` and ``cooldown_counter`` mirror the core state, as
-torch's attributes of those names.
+attributes, and ``lrcore_format`` (:data:`lrcore.checkpoint.FORMAT`); ``load_state_dict()``
+resumes exactly, also in the middle of a patience window. A checkpoint whose plateau differs
+from the one the scheduler was built with (another inner schedule or horizon, another
+patience) warns :class:`lrcore.checkpoint.PlanChangedWarning` naming each changed field and
+resumes with the checkpoint's, unless ``prefer="checkpoint"`` or ``prefer="current"`` chose
+(the saved state machine's position, ``last_epoch`` and reductions, is kept either way).
+``best``, ``num_bad_epochs`` and ``cooldown_counter`` mirror the core state, as torch's
+attributes of those names.
 
 A plateau whose schedule has durations (``"5%"``, ``"10ep"``) is bound by
 ``total_steps=`` / ``steps_per_epoch=`` (as ``lrcore.adapters.torch.scheduler`` binds a
@@ -51,6 +56,7 @@ from lrcore._hostcache import HostCache
 from lrcore._namespace import numpy_namespace
 from lrcore._params import Rate
 from lrcore._plateau import Plateau, PlateauState, as_plateau, ready_plateau
+from lrcore.checkpoint import FORMAT, PREFER, reconcile
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
 
@@ -67,7 +73,10 @@ class PlateauScheduler(ReduceLROnPlateau):
         *,
         total_steps: int | None = None,
         steps_per_epoch: int | None = None,
+        prefer: str | None = None,
     ) -> None:
+        if prefer is not None and prefer not in PREFER:
+            raise ConfigError("prefer", "one of 'checkpoint', 'current' or None", prefer)
         plateau = ready_plateau(plateau, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
         floors = _group_floors(plateau, optimizer, min_lr)
         super().__init__(
@@ -83,6 +92,8 @@ class PlateauScheduler(ReduceLROnPlateau):
         )
         self.plateau = plateau
         self.plateau_state = plateau.initial_state()
+        self.prefer = prefer
+        self._min_lr_given = None if min_lr is None else list(min_lr)
         self.last_epoch = 0  # updates applied (SPEC 3), not reports as in torch
         self._cache: HostCache[Any] = HostCache(self._inner_values, name="last_epoch")
         self._apply()
@@ -109,21 +120,32 @@ class PlateauScheduler(ReduceLROnPlateau):
         state = {
             key: value
             for key, value in self.__dict__.items()
-            if key not in ("optimizer", "plateau", "plateau_state", "_cache")
+            if key not in ("optimizer", "plateau", "plateau_state", "_cache", "prefer", "_min_lr_given")
         }
         state["plateau"] = self.plateau.to_config()
         state["plateau_state"] = self.plateau.state_to_dict(self.plateau_state)
+        state["lrcore_format"] = FORMAT
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` saved (plateau, state, step) and set the
-        learning rates accordingly."""
+        learning rates accordingly; a changed plateau warns unless ``prefer`` chose (module
+        docstring). A state dict without ``lrcore_format`` (older lrcore) loads the same way."""
         state = dict(state_dict)
-        plateau = as_plateau(state.pop("plateau"))
+        saved = {"lrcore_format": state.pop("lrcore_format", FORMAT), "config": state.pop("plateau")}
+        plateau = reconcile(saved, self.plateau, prefer=self.prefer, where="plateau")
+        assert isinstance(plateau, Plateau)
         plateau_state = plateau.state_from_dict(state.pop("plateau_state"))
+        current = self.plateau
         self.__dict__.update(state)
         self.plateau = plateau
         self.plateau_state = plateau_state
+        if plateau is current and plateau.to_config() != saved["config"]:
+            # The current plan chosen over the checkpoint's: torch's mirrors follow it.
+            self.min_lrs = _group_floors(plateau, self.optimizer, self._min_lr_given)
+            self.mode, self.factor, self.patience = plateau.mode, plateau.factor, plateau.patience
+            self.threshold, self.threshold_mode = plateau.threshold, plateau.threshold_mode
+            self.cooldown, self.eps = plateau.cooldown, plateau.eps
         self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
         self._forget()
         self._apply()
@@ -204,11 +226,14 @@ def plateau_scheduler(
     *,
     total_steps: int | None = None,
     steps_per_epoch: int | None = None,
+    prefer: str | None = None,
 ) -> PlateauScheduler:
     """A :class:`PlateauScheduler` for ``optimizer`` running ``plateau`` (or its config);
     ``min_lr``: one floor per param group (torch's list form), each at least the plateau's.
     A schedule with durations (``"5%"``, ``"10ep"``) inside the plateau is bound by
     ``total_steps`` / ``steps_per_epoch``; one left unbound is a ``ConfigError`` naming it.
+    ``prefer`` (``None``, ``"checkpoint"``, ``"current"``): which plateau a changed
+    checkpoint resumes with.
 
     >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> sched = plateau_scheduler(opt, lrcore.plateau(0.1, patience=0))
@@ -217,5 +242,5 @@ def plateau_scheduler(
     [0.010000000000000002]
     """
     return PlateauScheduler(
-        optimizer, plateau, min_lr, total_steps=total_steps, steps_per_epoch=steps_per_epoch
+        optimizer, plateau, min_lr, total_steps=total_steps, steps_per_epoch=steps_per_epoch, prefer=prefer
     )
