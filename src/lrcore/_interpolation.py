@@ -47,11 +47,17 @@ def anneal(
     else:
         # The nearer end is decided with the offsets: near the middle of a phase the integer
         # distances can order the other way (one_cycle's three phases: 0.4 + 0.7 > 1).
-        part = xp.where(
-            first_half,
-            _shape(xp, shape, done, length, done_offset, kmax),
-            _shape(xp, shape, remaining, length, remaining_offset, kmax),
-        )
+        side = xp.decided(first_half)  # host steps all in one half: evaluate that one only
+        if side is True:
+            part = _shape(xp, shape, done, length, done_offset, kmax)
+        elif side is False:
+            part = _shape(xp, shape, remaining, length, remaining_offset, kmax)
+        else:
+            part = xp.where(
+                first_half,
+                _shape(xp, shape, done, length, done_offset, kmax),
+                _shape(xp, shape, remaining, length, remaining_offset, kmax),
+            )
     drop = (a - b) * part
     return xp.where(first_half, a - drop, b + drop)
 

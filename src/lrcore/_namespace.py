@@ -118,6 +118,20 @@ class Namespace:
         namespace's float or integer type. ``index`` is always in range."""
         raise NotImplementedError
 
+    # Host shortcuts. A piecewise formula evaluates every piece and selects with ``where``,
+    # which is what keeps it one traced expression. Where the steps are known on the host
+    # (NumPy), these let it skip the pieces no step reaches; the values never depend on it
+    # (the same elementwise operations, minus discarded ones). Traced namespaces know nothing.
+
+    def span(self, t: Array) -> tuple[int, int] | None:
+        """``(min(t), max(t))`` where the steps are known on the host, else None."""
+        return None
+
+    def decided(self, cond: Array) -> bool | None:
+        """True where every element of ``cond`` is known true, False where every one is
+        known false, else None."""
+        return None
+
 
 class NumpyNamespace(Namespace):
     """NumPy, in float64 (the reference) or float32 (the same arithmetic as a float32
@@ -182,6 +196,20 @@ class NumpyNamespace(Namespace):
         np = self.np
         dtype = self.float if table.dtype.kind == "f" else np.int64
         return np.asarray(table, dtype=dtype)[index]
+
+    def span(self, t: Array) -> tuple[int, int] | None:
+        a = self.np.asarray(t)
+        if a.size == 0 or a.dtype.kind not in "iu":
+            return None
+        return int(a.min()), int(a.max())
+
+    def decided(self, cond: Array) -> bool | None:
+        c = self.np.asarray(cond)
+        if c.all():
+            return True
+        if not c.any():
+            return False
+        return None
 
 
 @functools.lru_cache(maxsize=8)

@@ -6,7 +6,9 @@ example. ``t`` is an integer number of applied updates (see SPEC section 3).
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import math
 from typing import Any
 
@@ -416,7 +418,6 @@ class CosineRestarts(Schedule):
     peak_decay: float = param(Real(min=0.0, max=1.0, min_open=True), 1.0)
 
     def formula(self, t: Array, xp: Namespace) -> Array:
-        np = _np()
         span = self.start - self.end
         if self.cycle_mult == 1:
             length = self.first_cycle
@@ -427,15 +428,19 @@ class CosineRestarts(Schedule):
             # one shape evaluation, from the nearer end of the cycle (as in anneal)
             part = amp * sin2_quarter(xp, xp.minimum(done, remaining), length, clamped=True)
             return xp.where(done <= remaining, (self.end + amp) - part, self.end + part)
-        starts = self._starts()
+        starts, lengths, decays = _restart_tables(self.first_cycle, self.cycle_mult, self.peak_decay)
         # The last start is the int64 sentinel: the last cycle runs up to it, inclusive.
-        cycle = count_reached(xp, t, starts[1:-1])
+        known = xp.span(t)
+        first = None if known is None else bisect.bisect_right(starts, known[0], 1, len(starts) - 1) - 1
+        if known is not None and first == bisect.bisect_right(starts, known[1], 1, len(starts) - 1) - 1:
+            cycle = xp.as_int(first)  # host steps all in one cycle: no per-step search or lookups
+        else:
+            cycle = count_reached(xp, t, starts[1:-1])
         begin = xp.take(_int_table(xp, starts[:-1]), cycle)
-        length_i = xp.take(_int_table(xp, np.diff(starts)), cycle)
+        length_i = xp.take(_int_table(xp, lengths), cycle)
         done = t - begin
         remaining = length_i - done
-        amp = xp.take(span * np.power(self.peak_decay, np.arange(len(starts) - 1, dtype=np.float64)), cycle)
-        lengths = tuple(int(n) for n in np.diff(starts))
+        amp = xp.take(span * decays, cycle)
         part = amp * sin2_quarter_cycles(xp, xp.minimum(done, remaining), cycle, lengths)
         return xp.where(done <= remaining, (self.end + amp) - part, self.end + part)
 
@@ -686,9 +691,18 @@ class OneCycle(Schedule):
     def formula(self, t: Array, xp: Namespace) -> Array:
         t = clamp_steps(xp, t, self.total - 1)
         shape = "cosine" if self.anneal == "cos" else "linear"
+        phases = self._phases()
+        last_steps = [math.floor(end) for _, end, _, _ in phases]
+        known = xp.span(t)
         result = None
-        for begin, end, a, b in reversed(self._phases()):
-            b_int, e_int = math.floor(begin), math.floor(end)
+        for i in reversed(range(len(phases))):
+            begin, end, a, b = phases[i]
+            b_int, e_int = math.floor(begin), last_steps[i]
+            # phase i holds the steps (last_steps[i - 1], e_int]; on the host, skip one no step is in
+            if known is not None and (
+                (i > 0 and known[1] <= last_steps[i - 1]) or (i < len(phases) - 1 and known[0] > e_int)
+            ):
+                continue
             value = anneal(
                 xp,
                 shape,
@@ -881,6 +895,18 @@ class Rex(Schedule):
 
 
 @functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
+def _restart_tables(
+    first_cycle: int, cycle_mult: int, peak_decay: float
+) -> tuple[tuple[int, ...], tuple[int, ...], Any]:
+    """SGDR's cycle starts (with the int64 sentinel), cycle lengths and ``peak_decay ** i``,
+    computed once per schedule rather than per ``values()`` chunk."""
+    np = _np()
+    starts = _cycle_starts(first_cycle, cycle_mult)
+    lengths = tuple(b - a for a, b in itertools.pairwise(starts))
+    return starts, lengths, np.power(peak_decay, np.arange(len(starts) - 1, dtype=np.float64))
+
+
 def _cycle_starts(first_cycle: int, cycle_mult: int) -> tuple[int, ...]:
     """SGDR cycle starts up to the int64 sentinel (computed once, not per values() chunk)."""
     starts, length = [0], first_cycle
