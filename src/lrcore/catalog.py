@@ -421,7 +421,11 @@ class CosineRestarts(Schedule):
         span = self.start - self.end
         if self.cycle_mult == 1:
             length = self.first_cycle
-            cycle = xp.floordiv(t, length)
+            known = xp.span(t)
+            if known is not None and known[0] // length == known[1] // length:
+                cycle = xp.as_int(known[0] // length)  # host steps all in one cycle: one amplitude
+            else:
+                cycle = xp.floordiv(t, length)
             done = xp.mod(t, length)
             remaining = length - done
             amp = exp_steps(xp, cycle, math.log(self.peak_decay), span, xp.int_max)

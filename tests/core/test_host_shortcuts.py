@@ -1,8 +1,8 @@
 """Host shortcuts of piecewise formulas (``Namespace.span`` / ``Namespace.decided``).
 
 On NumPy, ``one_cycle`` skips the phases no step of a ``values()`` chunk is in, ``anneal``
-the half no step is in, and SGDR with ``cycle_mult`` the per-step cycle search when a chunk
-lies in one cycle. The values must not depend on it: each case is evaluated with the
+the half no step is in, and SGDR the per-step cycle search (``cycle_mult``) and amplitude
+when a chunk lies in one cycle. The values must not depend on it: each case is evaluated with the
 shortcuts and with a NumPy namespace that knows nothing (as a traced namespace), over ranges
 that straddle every phase or cycle boundary, ranges inside one piece and single steps, in
 float64 and float32, and compared bit for bit.
@@ -32,6 +32,7 @@ SCHEDULES = {
     "one_cycle_three_phase": lrcore.one_cycle(peak=0.1, total=300, warmup_fraction=0.2345, three_phase=True),
     "one_cycle_linear": lrcore.one_cycle(peak=0.1, total=777, anneal="linear", three_phase=True),
     "one_cycle_momentum": lrcore.one_cycle(peak=0.1, total=500, cycle_momentum=True).hyperparameters()["momentum"],
+    "cosine_restarts": lrcore.cosine_restarts(start=0.1, end=1e-5, first_cycle=123, peak_decay=0.8),
     "cosine_restarts_mult": lrcore.cosine_restarts(start=0.1, end=0.001, first_cycle=37, cycle_mult=2, peak_decay=0.7),
     "cosine_restarts_mult_3": lrcore.cosine_restarts(start=0.1, end=0.0, first_cycle=5, cycle_mult=3),
 }  # fmt: skip
