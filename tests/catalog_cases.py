@@ -343,6 +343,8 @@ TABLE: dict[str, Rows] = {
         long={
             "polynomial": lrcore.polynomial(start=0.1, end=1e-6, steps=N, power=0.5),
             "polynomial_cycle": lrcore.polynomial(start=0.1, end=1e-5, steps=N // 7, power=2.0, cycle=True),
+            # rising: end + (start - end) * w cancels near a small start in float32 (issue 20)
+            "polynomial_rising": lrcore.polynomial(start=1e-6, end=0.1, steps=N, power=0.37),
         },
         config=lambda d, dom: {
             "type": "polynomial",
@@ -378,6 +380,7 @@ TABLE: dict[str, Rows] = {
             "cosine": lrcore.cosine(start=3e-4, end=0.0, steps=N),
             "cosine_floor": lrcore.cosine(start=3e-4, end=3e-5, steps=N - 1),
             "cosine_exponent": lrcore.cosine(start=1.0, end=0.0, steps=N, exponent=1.5),
+            "cosine_rising": lrcore.cosine(start=1e-6, end=0.1, steps=N, exponent=2.0),
         },
         config=lambda d, dom: {
             "type": "cosine",
@@ -1315,7 +1318,9 @@ def _domains() -> dict[str, Domain]:
             counts=st.integers(0, 600),
             fractions=st.floats(min_value=0.5, max_value=1.0),
             boundary_max=400,
-            # Rising curves are off in float32 today (see the strict xfail in test_precision.py).
+            # Rising curves meet the float32 bound on the host (tests/core/test_precision.py, from
+            # this domain with rising=True) and under jit (tests/adapters/test_optax.py); not yet
+            # replayed in every framework's training loop.
             rising=False,
         ),
     }

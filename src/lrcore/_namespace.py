@@ -257,6 +257,83 @@ def lerp(xp: Namespace, a: float, b: float, remaining: Array, length: int) -> Ar
     return b + (a - b) * fraction(xp, remaining, length)
 
 
+def one_minus_pow(xp: Namespace, x: Array, rest: Array, p: float) -> Array:
+    """``1 - x ** p`` for ``0 <= x <= 1``, given ``rest == 1 - x``, both to full relative
+    precision: the weight a powered curve ``end + (start - end) * x ** p`` puts on ``end``.
+
+    ``1 - pow(x, p)`` cancels where ``x ** p`` is near 1, which is where a *rising* curve is
+    near its small ``start`` (float32 keeps nothing of it below 2**-24). Here every step
+    keeps relative precision, with ``+ - * /`` and host-computed constants only:
+
+    - ``1 - x ** (n + f) == (1 - x ** n) + x ** n * (1 - x ** f)``: non-negative terms;
+    - ``1 - x ** n == rest * (1 + x + ... + x ** (n - 1))``: positive terms;
+    - ``1 - x ** f`` for the fraction ``f``: with ``x = r * 2**-k``, ``r`` in [1/2, 1] (``k``
+      exact doublings, none where ``x >= 1/2``), it is ``(1 - 2**-kf) + 2**-kf * (1 - r**f)``,
+      and ``1 - r**f == 1 - (1 - d) ** f`` with ``d = 1 - r <= 1/2`` is the binomial series
+      in ``d``, whose terms are all positive (coefficients from the host,
+      :func:`_fraction_series`).
+
+    Accurate to a few float32 ulps of its own value wherever ``x ** p >= 1/2`` (the doublings
+    reach that far); elsewhere finite but inexact, and a caller uses ``x ** p`` there (it
+    is then at most 1/2).
+
+    >>> import numpy as np
+    >>> x = np.float32(1) - np.float32(1e-6)
+    >>> round(one_minus_pow(numpy_namespace(32), x, np.float32(1e-6), 0.5).item(), 13)  # 1 - sqrt(x)
+    5.000001e-07
+    >>> round((np.float32(1) - np.sqrt(x)).item(), 13)  # the direct form: 7% off
+    5.364418e-07
+    """
+    n = math.floor(p)
+    f = p - n
+    whole = power = None
+    if n:
+        geometric: Array = 1.0
+        for _ in range(n - 1):
+            geometric = geometric * x + 1.0
+        whole = rest * geometric
+        power = x
+        for _ in range(n - 1):
+            power = power * x
+    if f == 0.0:
+        assert whole is not None  # p > 0
+        return whole
+    # Where x ** p >= 1/2, x >= 2 ** (-1 / p): at most ceil(1/p) - 1 doublings reach [1/2, 1].
+    doublings = max(0, math.ceil(1.0 / p) - 1)
+    r, scaled = x, None
+    kept = dropped = None  # 2 ** (-k f) and 1 - 2 ** (-k f)
+    for k in range(1, doublings + 1):
+        low = r < 0.5
+        r = xp.where(low, r * 2.0, r)  # exact
+        kept = xp.where(low, 2.0 ** (-k * f), 1.0 if kept is None else kept)
+        dropped = xp.where(low, -math.expm1(-k * f * math.log(2.0)), 0.0 if dropped is None else dropped)
+        scaled = low if scaled is None else scaled
+    # 1 - r: the given rest, or exact (Sterbenz) once r was doubled into [1/2, 1)
+    away = rest if scaled is None else xp.where(scaled, 1.0 - r, rest)
+    coefficients = _fraction_series(f)
+    series: Array = coefficients[-1]
+    for c in coefficients[-2::-1]:
+        series = series * away + c
+    fractional = away * series
+    if kept is not None:
+        fractional = dropped + kept * fractional
+    if whole is None:
+        return fractional
+    return whole + power * fractional
+
+
+@functools.lru_cache(maxsize=64)
+def _fraction_series(f: float) -> tuple[float, ...]:
+    """Coefficients ``c[1], c[2], ...`` of ``1 - (1 - d) ** f == sum c[k] d**k`` for
+    ``0 < f < 1`` (``c[k] = f (1 - f) (2 - f) ... (k - 1 - f) / k!``, all positive), enough
+    of them that the first left out is below 2**-30 of the sum at ``d = 1/2``."""
+    coefficients = [f]
+    while coefficients[-1] * 0.5 ** len(coefficients) >= 2.0**-30 * f * 0.5:
+        k = len(coefficients) + 1
+        coefficients.append(coefficients[-1] * (k - 1 - f) / k)
+    return tuple(coefficients)
+
+
 def sin2_quarter(
     xp: Namespace,
     k: Array,

@@ -23,6 +23,7 @@ from ._namespace import (
     exp_steps,
     fits,
     fraction,
+    one_minus_pow,
     sin2_quarter,
     sin2_quarter_cycles,
 )
@@ -34,6 +35,26 @@ from .precision import powered_ulps
 def _int_table(xp: Namespace, values: Any) -> Any:
     np = _np()
     return np.minimum(np.asarray(values, dtype=np.int64), xp.int_max)
+
+
+def _rising32(xp: Namespace, low: float, high: float) -> bool:
+    """Whether a curve from ``low`` up to ``high`` takes its rising float32 form.
+
+    ``end + (start - end) * w`` subtracts nearly equal numbers in float32 where ``w`` is
+    near 1 and ``start < end``: near a small ``start``, thousands of ulps. A rising curve is
+    evaluated from the end its value is nearer (``start + (end - start) * (1 - w)`` while
+    ``w >= 1/2``), with ``1 - w`` computed directly. The float64 reference keeps its one form
+    (the torch adapter and the goldens pin its bits), and so does the double-float
+    ``extended`` namespace, whose pairs do not cancel.
+    """
+    return xp.bits == 32 and not xp.extended and low < high
+
+
+def _from_nearer_end(xp: Namespace, start: float, end: float, weight: Array, rest: Array) -> Array:
+    """``end + (start - end) * weight`` for ``start < end``, given ``rest == 1 - weight``
+    (both accurate): from ``start`` while ``weight >= 1/2``, else from ``end``."""
+    rise = end - start
+    return xp.where(weight >= 0.5, start + rise * rest, end - rise * weight)
 
 
 class Constant(Schedule):
@@ -110,6 +131,14 @@ class Polynomial(Schedule):
             shaped = x * x
         else:
             shaped = xp.pow(x, self.power)
+        if _rising32(xp, self.start, self.end):
+            # 1 - x == t / horizon (horizon - remaining == t); past the first half of the
+            # first cycle x <= 1/2 and 1 - x is exact enough as it is.
+            if self.cycle:
+                rest = xp.where(x > 0.5, xp.to_float(xp.minimum(t, self.steps)) / horizon, 1.0 - x)
+            else:
+                rest = fraction(xp, t, self.steps)
+            return _from_nearer_end(xp, self.start, self.end, shaped, one_minus_pow(xp, x, rest, self.power))
         return (self.start - self.end) * shaped + self.end
 
     @property
@@ -147,6 +176,10 @@ class Cosine(Schedule):
             powered = shaped * shaped
         else:
             powered = xp.pow(shaped, self.exponent)
+        if _rising32(xp, self.start, self.end):
+            rest = xp.where(first_half, part, 1.0 - part)  # 1 - shaped
+            lifted = one_minus_pow(xp, shaped, rest, self.exponent)
+            return _from_nearer_end(xp, self.start, self.end, powered, lifted)
         return self.end + (self.start - self.end) * powered
 
     @property
@@ -428,10 +461,18 @@ class CosineRestarts(Schedule):
                 cycle = xp.floordiv(t, length)
             done = xp.mod(t, length)
             remaining = length - done
-            amp = exp_steps(xp, cycle, math.log(self.peak_decay), span, xp.int_max)
+            log_decay = math.log(self.peak_decay)
+            amp = exp_steps(xp, cycle, log_decay, span, xp.int_max)
             # one shape evaluation, from the nearer end of the cycle (as in anneal)
             part = amp * sin2_quarter(xp, xp.minimum(done, remaining), length, clamped=True)
-            return xp.where(done <= remaining, (self.end + amp) - part, self.end + part)
+            top = self.end + amp
+            if _rising32(xp, self.start, self.end):
+                # the cycle's first value, start * d**i + end * (1 - d**i): non-negative
+                # terms (end + amp cancels near a small start)
+                top = exp_steps(xp, cycle, log_decay, self.start, xp.int_max)
+                if self.peak_decay < 1.0:
+                    top = top + self.end * _one_minus_power(xp, cycle, log_decay)
+            return xp.where(done <= remaining, top - part, self.end + part)
         starts, lengths, decays = _restart_tables(self.first_cycle, self.cycle_mult, self.peak_decay)
         # The last start is the int64 sentinel: the last cycle runs up to it, inclusive.
         known = xp.span(t)
@@ -446,7 +487,12 @@ class CosineRestarts(Schedule):
         remaining = length_i - done
         amp = xp.take(span * decays, cycle)
         part = amp * sin2_quarter_cycles(xp, xp.minimum(done, remaining), cycle, lengths)
-        return xp.where(done <= remaining, (self.end + amp) - part, self.end + part)
+        if _rising32(xp, self.start, self.end):
+            # each cycle's first value from the host, rounded once (end + amp cancels)
+            top = xp.take(self.end + span * decays, cycle)
+        else:
+            top = self.end + amp
+        return xp.where(done <= remaining, top - part, self.end + part)
 
     def _starts(self) -> list[int]:
         return list(_cycle_starts(self.first_cycle, self.cycle_mult))
@@ -764,8 +810,12 @@ class WarmupStableDecay(Schedule):
             if self.decay_shape == "1-sqrt":
                 x = fraction(xp, done, self.decay)
                 # 1 - sqrt(x) == (1 - x) / (1 + sqrt(x)), exact near x == 1
-                shaped = fraction(xp, remaining, self.decay) / (1.0 + xp.sqrt(x))
-                decayed = self.end + (self.peak - self.end) * shaped
+                root = xp.sqrt(x)
+                shaped = fraction(xp, remaining, self.decay) / (1.0 + root)
+                if _rising32(xp, self.peak, self.end):
+                    decayed = _from_nearer_end(xp, self.peak, self.end, shaped, root)
+                else:
+                    decayed = self.end + (self.peak - self.end) * shaped
             else:
                 decayed = anneal(
                     xp, self.decay_shape, self.peak, self.end, done, remaining, self.decay, clamped=True
@@ -847,7 +897,11 @@ class Tanh(Schedule):
             math.exp(2.0 * self.upper),
             self.steps,
         )
-        value = self.end + (self.start - self.end) / (1.0 + grow)
+        if _rising32(xp, self.start, self.end):
+            # the weight on start is 1 / (1 + grow), on end grow / (1 + grow)
+            value = _from_nearer_end(xp, self.start, self.end, 1.0 / (1.0 + grow), grow / (1.0 + grow))
+        else:
+            value = self.end + (self.start - self.end) / (1.0 + grow)
         return xp.where(remaining > 0, value, self.end)
 
     @property
@@ -891,7 +945,11 @@ class Rex(Schedule):
     def formula(self, t: Array, xp: Namespace) -> Array:
         t = clamp_steps(xp, t, self.steps)
         r = fraction(xp, self.steps - t, self.steps)  # 1 - z, from the remaining steps
-        return self.end + (self.start - self.end) * ((r + r) / (1.0 + r))
+        weight = (r + r) / (1.0 + r)
+        if _rising32(xp, self.start, self.end):
+            # 1 - weight == (1 - r) / (1 + r) == z / (1 + r)
+            return _from_nearer_end(xp, self.start, self.end, weight, fraction(xp, t, self.steps) / (1.0 + r))
+        return self.end + (self.start - self.end) * weight
 
     @property
     def horizon(self) -> int | None:

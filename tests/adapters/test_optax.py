@@ -335,6 +335,34 @@ def test_restarts_refused_where_int32_steps_cross_a_long_cycle_middle():
     assert "cycle 1 starts at step 536870912" in str(error.value)
 
 
+# -- rising curves (start < end) in float32 under jit (issue 20) ---------------------------
+
+RISING = {
+    "cosine": lrcore.cosine(start=1e-6, end=0.1, steps=1000),
+    "cosine_exponent_2": lrcore.cosine(start=1e-6, end=0.1, steps=1000, exponent=2.0),
+    "cosine_exponent_0.3": lrcore.cosine(start=1e-5, end=0.1, steps=1000, exponent=0.3),
+    "polynomial_power_2": lrcore.polynomial(start=1e-6, end=0.1, steps=1000, power=2.0),
+    "polynomial_power_0.37_cycle": lrcore.polynomial(start=1e-5, end=0.1, steps=300, power=0.37, cycle=True),
+    "tanh": lrcore.tanh(start=1e-6, end=0.1, steps=1000),
+    "cosine_restarts": lrcore.cosine_restarts(start=1e-6, end=0.1, first_cycle=300, peak_decay=0.7),
+    "cosine_restarts_mult": lrcore.cosine_restarts(start=1e-5, end=0.1, first_cycle=50, cycle_mult=2),
+    "wsd_1-sqrt": lrcore.warmup_stable_decay(
+        peak=1e-5, end=0.1, warmup=100, decay=500, total=1000, decay_shape="1-sqrt"
+    ),
+    "rex": lrcore.rex(start=1e-6, end=0.1, steps=1000),
+}
+
+
+@pytest.mark.parametrize("name", list(RISING))
+def test_rising_curves_meet_the_contract_under_jit(name):
+    """``end + (start - end) * w`` cancels in float32 near a small ``start``; jit (with XLA's
+    rewrites) must keep what the host float32 path keeps."""
+    s = RISING[name]
+    counts = np.concatenate([np.arange(2_000), [INT32_MAX - 1, INT32_MAX]])
+    applied = np.asarray(jax.jit(jax.vmap(schedule(s)))(jnp.asarray(counts, jnp.int32)))
+    assert_meets_contract(applied, s.values(counts), name, float32_bound(s))
+
+
 # -- double-float evaluation in float32 (SPEC 7: float32(reference) at every step) -------
 
 # Shapes the extended namespace evaluates end to end in float pairs: float32(reference) at

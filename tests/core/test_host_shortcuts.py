@@ -35,6 +35,8 @@ SCHEDULES = {
     "cosine_restarts": lrcore.cosine_restarts(start=0.1, end=1e-5, first_cycle=123, peak_decay=0.8),
     "cosine_restarts_mult": lrcore.cosine_restarts(start=0.1, end=0.001, first_cycle=37, cycle_mult=2, peak_decay=0.7),
     "cosine_restarts_mult_3": lrcore.cosine_restarts(start=0.1, end=0.0, first_cycle=5, cycle_mult=3),
+    "cosine_restarts_rising": lrcore.cosine_restarts(start=1e-6, end=0.1, first_cycle=50, peak_decay=0.9),
+    "cosine_restarts_mult_rising": lrcore.cosine_restarts(start=1e-6, end=0.1, first_cycle=9, cycle_mult=2, peak_decay=0.5),
 }  # fmt: skip
 
 

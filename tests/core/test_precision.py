@@ -51,12 +51,6 @@ def test_float32_path_within_its_bound_on_the_catalog_cases(name: str) -> None:
     assert ulps(schedule.values(ts), schedule.values(ts, bits=32)).max() <= float32_bound(schedule)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: a rising curve (start < end in cosine, polynomial, tanh, cosine_restarts; "
-    "peak < end in warmup_stable_decay's decay) computes end + (start - end)·f, which cancels "
-    "in float32 near a small start (up to ~15,000 ulps); remove this mark once that is fixed",
-)
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(
     config=configs(dataclasses.replace(CONFORMANCE_DOMAIN, rising=True), max_leaves=3),
