@@ -246,6 +246,12 @@ def fraction(xp: Namespace, remaining: Array, length: float, offset: float = 0.0
         if offset:
             r_wide = r_wide + offset
         return r_wide * (1.0 / float(length))
+    if offset and xp.bits == 32:
+        # remaining + offset cancels in float32 where the offset is near -remaining (one_cycle's
+        # fractional phase start, -0.98 one step in: a rounded offset was ~30 ulps of the sum);
+        # the integer part joins the exact count and only the fraction in [0, 1) is rounded.
+        whole = math.floor(offset)
+        return (xp.to_float(remaining + whole) + (offset - whole)) / float(length)
     r = xp.to_float(remaining)
     if offset:
         r = r + offset
@@ -382,8 +388,13 @@ def _sin_tables(length: float, offset: float, kmax: int) -> tuple[Any, ...]:
     np = _np()
     base = max(1, math.isqrt(kmax) + 1)
     alpha = math.pi / 2 / length
-    a = alpha * (np.arange(kmax // base + 1, dtype=np.float64) * base + offset)
-    b = alpha * np.arange(base, dtype=np.float64)
+    # A negative offset (one_cycle's fractional phase start) goes into B: in A it would make
+    # the first row's angle negative, sin(2A) < 0, and the sum cancel where the value is near
+    # 0 (a momentum curve down to base_momentum=0 was off by thousands of ulps). In B it only
+    # meets A = 0 (no product) or A >= alpha * base (a small negative term).
+    a_offset, b_offset = (offset, 0.0) if offset >= 0 else (0.0, offset)
+    a = alpha * (np.arange(kmax // base + 1, dtype=np.float64) * base + a_offset)
+    b = alpha * (np.arange(base, dtype=np.float64) + b_offset)
     return np.sin(a) ** 2, np.cos(2 * a), np.sin(2 * a) / 2, np.sin(b) ** 2, np.sin(2 * b), base
 
 

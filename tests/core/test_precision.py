@@ -85,3 +85,46 @@ def test_naive_float32_cosine_would_fail_this_bound() -> None:
     )
     reference = lrcore.cosine(start=3e-4, end=0.0, steps=steps).values(ts)
     assert ulps(reference, naive).max() > 1_000
+
+
+# one_cycle's phases start at fractional steps: the first step of a phase is a small distance
+# (k + offset with offset near -k), and a momentum curve down to base_momentum=0 makes its
+# valley value itself small. Both lost float32 precision (up to 711 million ulps, a wrong sign).
+VALLEYS = [
+    lrcore.one_cycle(peak=0.1, total=619, warmup_fraction=0.6672049842938833, base_momentum=0.0,
+                     max_momentum=0.2696496287595762, curve="momentum"),
+    lrcore.one_cycle(peak=0.1, total=37, warmup_fraction=0.810121718346819, base_momentum=0.0,
+                     max_momentum=0.5750393636557619, curve="momentum"),
+    lrcore.one_cycle(peak=0.1, total=488, warmup_fraction=0.47127893158067374, anneal="linear",
+                     three_phase=True, base_momentum=0.0, max_momentum=0.10340057946124966, curve="momentum"),
+    lrcore.one_cycle(peak=0.1, total=231, warmup_fraction=0.7835074987957154, anneal="linear",
+                     base_momentum=0.0, max_momentum=0.5312040586881628, curve="momentum"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("schedule", VALLEYS, ids=[f"valley{i}" for i in range(len(VALLEYS))])
+def test_one_cycle_valleys_keep_float32_precision(schedule: lrcore.Schedule) -> None:
+    ts = np.arange(schedule.horizon + 5)
+    assert ulps(schedule.values(ts), schedule.values(ts, bits=32)).max() <= float32_bound(schedule)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    total=st.integers(10, 800),
+    fraction=st.floats(0.05, 0.9),
+    three_phase=st.booleans(),
+    anneal=st.sampled_from(["cos", "linear"]),
+    top=st.floats(0.01, 0.99),
+)
+def test_one_cycle_momentum_down_to_zero_within_its_bound(
+    total: int, fraction: float, three_phase: bool, anneal: str, top: float
+) -> None:
+    try:
+        s = lrcore.one_cycle(
+            peak=0.1, total=total, warmup_fraction=fraction, three_phase=three_phase, anneal=anneal,
+            curve="momentum", base_momentum=0.0, max_momentum=top,
+        )  # fmt: skip
+    except lrcore.ConfigError:  # a fraction leaving a phase without a step
+        return
+    ts = np.arange(total + 5)
+    assert ulps(s.values(ts), s.values(ts, bits=32)).max() <= float32_bound(s)
