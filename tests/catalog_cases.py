@@ -1318,10 +1318,8 @@ def _domains() -> dict[str, Domain]:
             counts=st.integers(0, 600),
             fractions=st.floats(min_value=0.5, max_value=1.0),
             boundary_max=400,
-            # Rising curves meet the float32 bound on the host (tests/core/test_precision.py, from
-            # this domain with rising=True) and under jit (tests/adapters/test_optax.py); not yet
-            # replayed in every framework's training loop.
-            rising=False,
+            # Rising curves too (start < end): every framework's training loop replays them.
+            rising=True,
         ),
     }
 
