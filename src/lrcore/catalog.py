@@ -24,6 +24,7 @@ from ._namespace import (
     fits,
     fraction,
     one_minus_pow,
+    power,
     sin2_quarter,
     sin2_quarter_cycles,
 )
@@ -130,7 +131,7 @@ class Polynomial(Schedule):
         elif self.power == 2.0:
             shaped = x * x
         else:
-            shaped = xp.pow(x, self.power)
+            shaped = power(xp, x, self.power)
         if _rising32(xp, self.start, self.end):
             # 1 - x == t / horizon (horizon - remaining == t); past the first half of the
             # first cycle x <= 1/2 and 1 - x is exact enough as it is.
@@ -175,7 +176,7 @@ class Cosine(Schedule):
         if self.exponent == 2.0:
             powered = shaped * shaped
         else:
-            powered = xp.pow(shaped, self.exponent)
+            powered = power(xp, shaped, self.exponent)
         if _rising32(xp, self.start, self.end):
             rest = xp.where(first_half, part, 1.0 - part)  # 1 - shaped
             lifted = one_minus_pow(xp, shaped, rest, self.exponent)
@@ -563,9 +564,9 @@ def _one_minus_power(xp: Namespace, k: Array, log_rate: float) -> Array:
         if not last:
             rest = xp.floordiv(rest, _DIGIT)
     result = None
-    for (power, distance), digit in reversed(list(zip(tables, digits, strict=True))):
+    for (powers, distance), digit in reversed(list(zip(tables, digits, strict=True))):
         away = xp.take(distance, digit)
-        result = away if result is None else away + xp.take(power, digit) * result
+        result = away if result is None else away + xp.take(powers, digit) * result
     return result
 
 

@@ -133,11 +133,28 @@ class Scale(Schedule):
         """The inner schedule's, unchanged: the factor scales the learning rate only."""
         return self.schedule.hyperparameters()
 
-    def formula(self, t: Array, xp: Namespace) -> Array:
-        inner = self.schedule.evaluate(t, xp)
+    def float32_ulps(self) -> int:
+        """The product is one more float32 rounding: on top of a powered shape, whose error
+        reaches its own bound, the bound grows by one (other shapes keep slack for it)."""
+        from .precision import FLOAT32_ULPS, float32_bound
+
+        inner = float32_bound(self.schedule)
         if isinstance(self.factor, Schedule):
-            return inner * self.factor.evaluate(t, xp)
-        return inner * self.factor
+            inner = max(inner, float32_bound(self.factor))
+        return inner + 1 if inner > FLOAT32_ULPS else FLOAT32_ULPS
+
+    def formula(self, t: Array, xp: Namespace) -> Array:
+        if isinstance(self.factor, Schedule):
+            return self.schedule.evaluate(t, xp) * self.factor.evaluate(t, xp)
+        schedule, factor = self.schedule, self.factor
+        if xp.bits == 32 and not xp.extended:
+            # Nested constant factors multiply on the host (float64), so float32 rounds once
+            # for the whole chain instead of once per level (the reference's own product
+            # differs from that by float64 roundings only).
+            while isinstance(schedule, Scale) and not isinstance(schedule.factor, Schedule):
+                factor = schedule.factor * factor
+                schedule = schedule.schedule
+        return schedule.evaluate(t, xp) * factor
 
     @property
     def horizon(self) -> int | None:
