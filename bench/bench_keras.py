@@ -7,9 +7,10 @@ Measures the backend in ``KERAS_BACKEND`` (run once per backend, one process eac
   ``CosineDecay`` / ``ExponentialDecay`` with the same parameters (target 1.02).
 - ``callback_epoch``: ``lrcore.adapters.keras.callback(interval="epoch")`` against
   ``keras.callbacks.LearningRateScheduler`` with the same per-epoch function (target 1.1).
-- ``callback_step``: our ``interval="step"`` (a learning rate set before every batch)
-  against the same per-epoch LearningRateScheduler: not like for like, reported so the
-  price of per-step setting is visible (target 1.1, informational).
+- ``callback_step``: our ``interval="step"`` (a new learning rate for every update, written
+  inside the compiled train step: module ``lrcore.adapters.keras.in_step``) against the
+  same per-epoch LearningRateScheduler (target 1.1). Not like for like in what it does,
+  but the price a user pays for a per-step curve from a callback.
 
 Epochs of the two sides are interleaved (alternating which goes first) on compiled,
 warmed-up models (``bench._timing``): medians and interquartile spreads.

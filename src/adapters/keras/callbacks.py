@@ -19,6 +19,7 @@ from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
 from lrcore._schedule import ready
 
+from . import in_step
 from .hyperparameters import attach
 from .schedules import _as_lrcore
 
@@ -40,20 +41,27 @@ class ScheduleCallback(keras.callbacks.Callback):
     """Sets the optimizer's learning rate from an lrcore schedule, like
     ``keras.callbacks.LearningRateScheduler``.
 
-    ``interval="step"``: before every batch, ``lr = schedule(optimizer.iterations)`` (a
+    ``interval="step"``: every update applies ``lr = schedule(optimizer.iterations)`` (a
     resumed fit continues the curve). ``optimizer.iterations`` counts applied updates:
     with ``gradient_accumulation_steps=k`` it is the micro-batch count ``// k``, and an
-    update a ``LossScaleOptimizer`` skipped (non-finite gradients) is not counted. ``interval="epoch"``: before every epoch,
+    update a ``LossScaleOptimizer`` skipped (non-finite gradients) is not counted. The
+    value is written into the optimizer's learning rate variable inside the compiled train
+    step, after each update for the next one (module ``in_step``: no host round trip per
+    batch, and on JAX no state sync), so at every batch start the variable holds the rate
+    that batch applies, as a per-batch setting would; the fit runs a train step of its own
+    and Keras' comes back after it. ``interval="epoch"``: before every epoch,
     ``lr = schedule(epoch)`` with the epoch index, as LearningRateScheduler does. The
-    value is the float64 host reference rounded to the learning rate variable's dtype;
-    values are computed a chunk at a time. At every epoch end ``learning_rate`` is
-    written into the logs (History, CSVLogger, TensorBoard). ``verbose=1`` prints the
+    value is the float64 host reference rounded to the learning rate variable's dtype
+    (float32(reference); computed in the step in float64 on TensorFlow, read from host
+    tables on JAX). At every epoch end ``learning_rate`` is written into the logs (History,
+    CSVLogger, TensorBoard): the rate of the epoch's last applied update (per epoch: the
+    epoch's rate); after ``fit`` the variable holds it too. ``verbose=1`` prints the
     learning rate at the start of every epoch.
 
     ``momentum``, ``beta1``, ``weight_decay``: schedules for those hyperparameters, set at
-    the same steps from the same ``t`` (module ``hyperparameters``: which optimizer
-    attribute each drives, and the backends where Keras lets a changed value reach the
-    compiled step: TensorFlow and torch). The schedule's own
+    the same steps from the same ``t``, per step inside the train step too (module
+    ``hyperparameters``: which optimizer attribute each drives, and the backends where
+    Keras lets a changed value reach the compiled step: TensorFlow and torch). The schedule's own
     ``schedule.hyperparameters()`` (``one_cycle`` / ``cyclic`` with ``cycle_momentum``)
     are applied too, never dropped; an explicit argument replaces the paired one.
 
@@ -88,6 +96,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         self._variables: dict[str, Any] = {}
         self._epoch = 0
         self._assigned: Any = None
+        self._installed: tuple[Any, Any] | None = None  # (optimizer, Keras' train function)
 
     def value(self, t: int) -> float:
         """``schedule(t)`` (float64), from the host cache."""
@@ -123,6 +132,23 @@ class ScheduleCallback(keras.callbacks.Callback):
                 "the callback can only change the learning rate between executions. Use "
                 "lrcore.adapters.keras.schedule(...) as the optimizer's learning_rate instead."
             )
+        if self.interval == "step":
+            schedules = [(optimizer._learning_rate, self.schedule)]
+            schedules += [(self._variables[name], s) for name, s in self.hyperparameters.items()]
+            plan = (self.schedule, sorted(self.hyperparameters.items()))
+            rate, theirs = in_step.install(self.model, in_step.InStepRate(optimizer, schedules), plan)
+            self._installed = (rate.optimizer, theirs)
+
+    def on_train_end(self, logs: Any = None) -> None:
+        if self._installed is None:
+            return
+        optimizer, theirs = self._installed
+        self._installed = None
+        in_step.remove(self.model, optimizer, theirs)
+        # As the per-batch setting left it: the rate of the last applied update.
+        t = max(int(keras.ops.convert_to_numpy(optimizer.iterations)) - 1, 0)
+        self._set(self.value(t))
+        self._set_hyperparameters(t)
 
     def _set(self, lr: float) -> Any:
         variable = _inner(self.model.optimizer)._learning_rate
@@ -145,23 +171,25 @@ class ScheduleCallback(keras.callbacks.Callback):
                 _print(f"\nEpoch {epoch + 1}: lrcore setting learning rate to {value}.")
 
     def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
-        if self.interval != "step":
-            return
-        # On JAX the trainer holds the state between steps: sync it so that the step we
-        # read is current and the variable we assign is used by the next step.
-        sync = getattr(self.model, "jax_state_sync", None)
-        if sync is not None:
-            sync()
-        optimizer = self.model.optimizer
-        t = int(keras.ops.convert_to_numpy(optimizer.iterations))
-        value = self._set(self.value(t))
-        self._set_hyperparameters(t)
-        if self.verbose > 0 and batch == 0:
+        if self.interval == "step" and self.verbose > 0 and batch == 0:
+            # On JAX the trainer holds the state between steps: sync it to read the step.
+            sync = getattr(self.model, "jax_state_sync", None)
+            if sync is not None:
+                sync()
+            optimizer = self.model.optimizer
+            t = int(keras.ops.convert_to_numpy(optimizer.iterations))
+            value = keras.ops.convert_to_numpy(optimizer.learning_rate)
             _print(f"\nEpoch {self._epoch + 1}: lrcore setting learning rate to {value} (step {t}).")
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-        if logs is not None:
-            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        if logs is None:
+            return
+        optimizer = self.model.optimizer
+        if self.interval == "step":  # the rate of the epoch's last applied update
+            t = max(int(keras.ops.convert_to_numpy(optimizer.iterations)) - 1, 0)
+            logs["learning_rate"] = float(np.float32(self.value(t)))
+        else:
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
 class LearningRateLogger(keras.callbacks.Callback):
@@ -206,9 +234,9 @@ def callback(
     total_steps: int | None = None,
     steps_per_epoch: int | None = None,
 ) -> ScheduleCallback:
-    """A Keras callback setting the optimizer's learning rate from ``schedule`` before
-    every batch (``interval="step"``) or epoch (``interval="epoch"``), and ``momentum``,
-    ``beta1``, ``weight_decay`` from their schedules where given (and from
+    """A Keras callback setting the optimizer's learning rate from ``schedule`` for every
+    update (``interval="step"``, inside the train step) or epoch (``interval="epoch"``),
+    and ``momentum``, ``beta1``, ``weight_decay`` from their schedules where given (and from
     ``schedule.hyperparameters()``; see :class:`ScheduleCallback`). Schedules with
     durations (``"5%"``, ``"10ep"``) are bound here by ``total_steps`` / ``steps_per_epoch``.
 

@@ -4,12 +4,12 @@ Keras 3 optimizers keep ``momentum`` (SGD, RMSprop), ``beta_1`` (Adam, AdamW, Ad
 Nadam, Lion, ...) and ``weight_decay`` as Python floats read when the train step is
 traced, so a new float never reaches a compiled step. :func:`attach` replaces each with
 a float32 Keras variable that the step reads instead; the callback
-(:func:`lrcore.adapters.keras.callback`) assigns it before every batch (or epoch), beside
-the learning rate. Measured on Keras 3.15: on TensorFlow (the traced step captures the
-variable) and torch (eager) the assigned value is the one the next update uses, for all
-three hyperparameters. The variable is kept out of the optimizer's tracked variables and
-the optimizer's config keeps the float it was created with, so saved optimizers and their
-checkpoints are unchanged.
+(:func:`lrcore.adapters.keras.callback`) assigns it for every update (inside the train
+step, module ``in_step``) or epoch, beside the learning rate. Measured on Keras 3.15: on
+TensorFlow (the traced step captures the variable) and torch (eager) the assigned value
+is the one the next update uses, for all three hyperparameters. The variable is kept out
+of the optimizer's tracked variables and the optimizer's config keeps the float it was
+created with, so saved optimizers and their checkpoints are unchanged.
 
 JAX is refused (a ConfigError naming the backend, optimizer and hyperparameter): Keras'
 JAX train step is a pure function of the *tracked* optimizer variables, so an untracked
