@@ -4,8 +4,8 @@ advance the schedule; the next applied update gets the next value of the curve.
 
 Keras does this itself: ``LossScaleOptimizer`` calls its inner optimizer only for finite
 gradients, and the inner optimizer's ``iterations`` (which the schedule object and the
-callback read, and which ``LossScaleOptimizer.iterations`` returns) counts the updates it
-applied. These tests pin that, through the schedule object and the callback.
+callback read; ``LossScaleOptimizer.iterations`` returns it on Keras 3.15, while Keras 3.7's
+wrapper keeps a count of its own that stays 0) counts the updates it applied. These tests pin that, through the schedule object and the callback.
 
 The probe model of ``lrcore.adapters.keras.runner`` reads table row ``m`` at batch ``m``;
 the loss is that entry times the target, 1 on most batches and ``inf`` on the chosen ones,
@@ -70,7 +70,6 @@ def test_a_skipped_update_does_not_advance_the_schedule(name, how):
     schedule = SCHEDULES[name]
     model, optimizer = train(schedule, how)
     applied = BATCHES - len(SKIPPED)
-    assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == applied
     assert int(keras.ops.convert_to_numpy(optimizer.inner_optimizer.iterations)) == applied
     # Halved once per skipped batch: Keras did see the non-finite gradients.
     assert float(keras.ops.convert_to_numpy(optimizer.dynamic_scale)) == 2.0**15 / 2 ** len(SKIPPED)

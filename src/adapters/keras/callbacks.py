@@ -176,7 +176,7 @@ class ScheduleCallback(keras.callbacks.Callback):
             sync = getattr(self.model, "jax_state_sync", None)
             if sync is not None:
                 sync()
-            optimizer = self.model.optimizer
+            optimizer = _inner(self.model.optimizer)
             t = int(keras.ops.convert_to_numpy(optimizer.iterations))
             value = keras.ops.convert_to_numpy(optimizer.learning_rate)
             _print(f"\nEpoch {self._epoch + 1}: lrcore setting learning rate to {value} (step {t}).")
@@ -184,7 +184,9 @@ class ScheduleCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         if logs is None:
             return
-        optimizer = self.model.optimizer
+        # (the inner optimizer of a LossScaleOptimizer: before Keras 3.8 or so the wrapper's
+        # own iterations count nothing)
+        optimizer = _inner(self.model.optimizer)
         if self.interval == "step":  # the rate of the epoch's last applied update
             t = max(int(keras.ops.convert_to_numpy(optimizer.iterations)) - 1, 0)
             logs["learning_rate"] = float(np.float32(self.value(t)))
