@@ -26,6 +26,13 @@ FORMAT = 1
 PREFER = ("checkpoint", "current")
 
 
+def check_prefer(prefer: str | None) -> None:
+    """Refuse a ``prefer`` other than None, ``"checkpoint"`` or ``"current"`` (every adapter
+    checks it when built, not first when a checkpoint loads)."""
+    if prefer is not None and prefer not in PREFER:
+        raise ConfigError("prefer", "one of 'checkpoint', 'current' or None", prefer)
+
+
 class PlanChangedWarning(UserWarning):
     """A run resumed from a checkpoint whose schedule differs from the one given now."""
 
@@ -67,8 +74,7 @@ def reconcile(
     is None, then resumes with the checkpoint's."""
     from .config import from_config
 
-    if prefer is not None and prefer not in PREFER:
-        raise ConfigError("prefer", "one of 'checkpoint', 'current' or None", prefer)
+    check_prefer(prefer)
     if not isinstance(saved, Mapping) or "config" not in saved:
         raise ConfigError(where, "a checkpoint record with 'lrcore_format' and 'config'", saved)
     version = saved.get("lrcore_format")

@@ -286,10 +286,9 @@ class AfterHorizon(Schedule):
     def hyperparameters(self) -> dict[str, Schedule]:
         """The inner schedule's under the same policy, past the same horizon (so a repeated
         one_cycle repeats its momentum cycle with it)."""
-        if self.policy == "continue":
-            return _mapped(self.schedule, lambda side: AfterHorizon(schedule=side, policy="continue"))
+        horizon = None if self.policy == "continue" else self.end  # 'continue' takes none
         return _mapped(
-            self.schedule, lambda side: AfterHorizon(schedule=side, policy=self.policy, horizon=self.end)
+            self.schedule, lambda side: AfterHorizon(schedule=side, policy=self.policy, horizon=horizon)
         )
 
     def formula(self, t: Array, xp: Namespace) -> Array:

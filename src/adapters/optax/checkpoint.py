@@ -90,8 +90,7 @@ def resume(
     naming the changed fields, and the checkpoint's is kept unless ``prefer="current"``
     (``prefer="checkpoint"`` keeps it silently). A name only in the checkpoint or only now is
     a change as well: kept from where ``prefer`` says (by default, the current set of names)."""
-    if prefer is not None and prefer not in core.PREFER:
-        raise lrcore.ConfigError("prefer", "one of 'checkpoint', 'current' or None", prefer)
+    core.check_prefer(prefer)
     current = _ready(schedules, total_steps, steps_per_epoch)
     try:
         record = json.loads(saved) if isinstance(saved, (str, bytes)) else saved

@@ -114,7 +114,7 @@ import lrcore
 from lrcore._errors import ConfigError
 from lrcore._hostcache import CHUNK, HostCache
 from lrcore._schedule import HYPERPARAMETERS, ready
-from lrcore.checkpoint import FORMAT, PREFER, PlanChangedWarning, reconcile
+from lrcore.checkpoint import FORMAT, PlanChangedWarning, check_prefer, reconcile
 
 __all__ = ["CHUNK", "MODES", "SKIPPED", "Scheduler", "scheduler"]
 
@@ -177,8 +177,7 @@ class Scheduler(LRScheduler):
             raise ConfigError("mode", "one of " + ", ".join(map(repr, MODES)), mode)
         if skipped not in SKIPPED:
             raise ConfigError("skipped", "one of " + ", ".join(map(repr, SKIPPED)), skipped)
-        if prefer is not None and prefer not in PREFER:
-            raise ConfigError("prefer", "one of " + ", ".join(map(repr, PREFER)) + " or None", prefer)
+        check_prefer(prefer)
         groups = len(optimizer.param_groups)
         self.optimizer = optimizer  # torch sets it too; _install reads it first
         self.schedules = _per_group(schedule, groups)

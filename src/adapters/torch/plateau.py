@@ -56,7 +56,7 @@ from lrcore._hostcache import HostCache
 from lrcore._namespace import numpy_namespace
 from lrcore._params import Rate
 from lrcore._plateau import Plateau, PlateauState, as_plateau, ready_plateau
-from lrcore.checkpoint import FORMAT, PREFER, reconcile
+from lrcore.checkpoint import FORMAT, check_prefer, reconcile
 
 __all__ = ["PlateauScheduler", "plateau_scheduler"]
 
@@ -75,8 +75,7 @@ class PlateauScheduler(ReduceLROnPlateau):
         steps_per_epoch: int | None = None,
         prefer: str | None = None,
     ) -> None:
-        if prefer is not None and prefer not in PREFER:
-            raise ConfigError("prefer", "one of 'checkpoint', 'current' or None", prefer)
+        check_prefer(prefer)
         plateau = ready_plateau(plateau, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
         floors = _group_floors(plateau, optimizer, min_lr)
         super().__init__(
