@@ -137,22 +137,38 @@ class NumpyNamespace(Namespace):
     """NumPy, in float64 (the reference) or float32 (the same arithmetic as a float32
     accelerator, for tests). Steps are int64."""
 
-    def __init__(self, bits: int = 64) -> None:
+    def __init__(self, bits: int = 64, *, extended: bool = False) -> None:
         np = _np()
+        if extended and bits != 32:
+            raise ConfigError("extended", "false unless bits is 32 (float64 needs no pairs)", extended)
         self.np = np
         self.bits = bits
-        self.name = f"numpy-float{bits}"
+        self.name = f"numpy-float{bits}" + ("-extended" if extended else "")
         self.float = np.float64 if bits == 64 else np.float32
         self.int_max = (1 << 63) - 1
+        self.extended = extended
+
+    def split(self, x: Array) -> tuple[Array, Array]:
+        np = self.np
+        x = np.asarray(x, dtype=np.float32)
+        hi = (x.view(np.int32) & np.int32(-4096)).view(np.float32)
+        return hi, x - hi
+
+    def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
+        return values  # NumPy evaluates as written
+
+    def pair(self, value: float) -> tuple[Array, Array]:
+        hi = self.np.float32(value)
+        return hi, self.np.float32(value - float(hi))
 
     def as_int(self, t: Array) -> Array:
         return self.np.asarray(t, dtype=self.np.int64)
 
     def to_float(self, x: Array) -> Array:
-        return self.np.asarray(x).astype(self.float)
+        return self.np.asarray(_narrow(x)).astype(self.float)
 
     def fill(self, like: Array, value: float) -> Array:
-        return self.np.full(self.np.shape(like), value, dtype=self.float)
+        return self.np.full(self.np.shape(_narrow(like)), value, dtype=self.float)
 
     def _f(self, a: Any) -> Any:
         if isinstance(a, float):
@@ -160,12 +176,18 @@ class NumpyNamespace(Namespace):
         return a
 
     def where(self, cond: Array, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            return wide_where(self, cond, a, b)
         return self.np.where(cond, self._f(a), self._f(b))
 
     def minimum(self, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            return wide_minimum(self, a, b)
         return self.np.minimum(self._f(a), self._f(b))
 
     def maximum(self, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            return wide_maximum(self, a, b)
         return self.np.maximum(self._f(a), self._f(b))
 
     def floordiv(self, a: Array, b: Any) -> Array:
@@ -175,16 +197,16 @@ class NumpyNamespace(Namespace):
         return a % b
 
     def sin(self, x: Array) -> Array:
-        return self.np.sin(x)
+        return self.np.sin(_narrow(x))
 
     def exp(self, x: Array) -> Array:
-        return self.np.exp(x)
+        return self.np.exp(_narrow(x))
 
     def sqrt(self, x: Array) -> Array:
-        return self.np.sqrt(x)
+        return self.np.sqrt(_narrow(x))
 
     def pow(self, x: Array, p: float) -> Array:
-        return self.np.power(x, self.float(p))
+        return self.np.power(_narrow(x), self.float(p))
 
     def count_le(self, t: Array, boundaries: Sequence[int]) -> Array:
         if len(boundaries) <= 4:
@@ -213,8 +235,8 @@ class NumpyNamespace(Namespace):
 
 
 @functools.lru_cache(maxsize=8)
-def numpy_namespace(bits: int = 64) -> NumpyNamespace:
-    return NumpyNamespace(bits)
+def numpy_namespace(bits: int = 64, extended: bool = False) -> NumpyNamespace:
+    return NumpyNamespace(bits, extended=extended)
 
 
 # ----------------------------------------------------------------------------------
@@ -606,6 +628,36 @@ class Wide:
 def _narrow(x: Any) -> Any:
     """A :class:`Wide` as its float32 ``hi``; anything else unchanged."""
     return x.hi if isinstance(x, Wide) else x
+
+
+def as_wide(xp: Namespace, a: Any) -> Wide:
+    """A pair, a Python number (its nearest pair) or a float32 array (low part 0)."""
+    if isinstance(a, Wide):
+        return a
+    if isinstance(a, (int, float)):
+        return Wide(xp, *xp.pair(float(a)))
+    x = xp.to_float(a)
+    return Wide(xp, x, x * 0.0)
+
+
+def wide_where(xp: Namespace, cond: Array, a: Any, b: Any) -> Wide:
+    """``where`` on pairs: the namespaces' ``where`` once either side is a :class:`Wide`."""
+    a, b = as_wide(xp, a), as_wide(xp, b)
+    return Wide(xp, xp.where(cond, a.hi, b.hi), xp.where(cond, a.lo, b.lo))
+
+
+def _below(a: Wide, b: Wide) -> Array:
+    return (a.hi < b.hi) | ((a.hi == b.hi) & (a.lo < b.lo))
+
+
+def wide_minimum(xp: Namespace, a: Any, b: Any) -> Wide:
+    a, b = as_wide(xp, a), as_wide(xp, b)
+    return wide_where(xp, _below(a, b), a, b)
+
+
+def wide_maximum(xp: Namespace, a: Any, b: Any) -> Wide:
+    a, b = as_wide(xp, a), as_wide(xp, b)
+    return wide_where(xp, _below(a, b), b, a)
 
 
 def _two_sum(a: Array, b: Array) -> tuple[Array, Array]:

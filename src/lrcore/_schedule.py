@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 from ._errors import ConfigError
-from ._namespace import Array, Namespace, numpy_namespace
+from ._namespace import Array, Namespace, _narrow as narrow, numpy_namespace
 from ._params import INT64_MAX, Binding, Param, did_you_mean, host_step, parse_duration
 
 # Every config type: the schedules, and the plateau (a config value, not a schedule).
@@ -234,9 +234,10 @@ class Schedule(Declared):
         xp = numpy_namespace(64)
         return float(self.evaluate(xp.as_int([step]), xp)[0])
 
-    def values(self, ts: Any, *, bits: int = 64) -> Any:
+    def values(self, ts: Any, *, bits: int = 64, extended: bool = False) -> Any:
         """The reference values at many steps, as a NumPy array (float64 by default;
-        ``bits=32`` evaluates the float32 arithmetic the traced adapters use)."""
+        ``bits=32`` evaluates the float32 arithmetic the traced adapters use, and with
+        ``extended=True`` their double-float arithmetic over float32 pairs)."""
         import numpy as np
 
         self._require_bound()
@@ -260,14 +261,16 @@ class Schedule(Declared):
             raise ConfigError("t", "steps >= 0", int(steps.min()))
         if steps.size and int(steps.max()) > INT64_MAX:  # uint64 beyond int64
             raise ConfigError("t", f"steps <= {INT64_MAX}", int(steps.max()))
-        xp = numpy_namespace(bits)
+        if extended and bits != 32:
+            raise ConfigError("extended", "false unless bits is 32 (float64 needs no pairs)", extended)
+        xp = numpy_namespace(bits, extended)
         _warm_allocator(np)
         flat = steps.reshape(-1).astype(np.int64, copy=False)
         out = np.empty(flat.shape, dtype=xp.float)
         for start in range(0, flat.size, _CHUNK):
             part = flat[start : start + _CHUNK]
             # steps were checked >= 0 above: the formula needs no clamp at 0
-            out[start : start + _CHUNK] = self.formula(part, xp)
+            out[start : start + _CHUNK] = narrow(self.formula(part, xp))
         return out.reshape(steps.shape)
 
     def __iter__(self) -> Iterator[Schedule]:

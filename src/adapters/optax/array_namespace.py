@@ -22,7 +22,7 @@ import numpy as np
 from jax import lax
 
 import lrcore
-from lrcore._namespace import Array, Namespace, Wide
+from lrcore._namespace import Array, Namespace, Wide, wide_maximum, wide_minimum, wide_where
 
 
 # Public from jax 0.4.30; the lowest jax declared (0.4.27) has the same primitive privately.
@@ -81,15 +81,6 @@ class JaxNamespace(Namespace):
         hi = np.float32(value)
         return self.opaque((jnp.asarray(hi), jnp.asarray(np.float32(value - float(hi)))))
 
-    def _wide(self, a: Any) -> Wide:
-        return a if isinstance(a, Wide) else Wide(self, *self._as_pair(a))
-
-    def _as_pair(self, a: Any) -> tuple[Array, Array]:
-        if isinstance(a, float):
-            return self.pair(a)
-        x = jnp.asarray(a, self.float)
-        return x, jnp.zeros_like(x)
-
     def as_int(self, t: Array) -> Array:
         """The step array in this namespace's integer type. Wider or unsigned integers
         saturate at ``int_max`` instead of wrapping (optax's count saturates too)."""
@@ -115,23 +106,17 @@ class JaxNamespace(Namespace):
 
     def where(self, cond: Array, a: Any, b: Any) -> Array:
         if isinstance(a, Wide) or isinstance(b, Wide):
-            a, b = self._wide(a), self._wide(b)
-            return Wide(self, jnp.where(cond, a.hi, b.hi), jnp.where(cond, a.lo, b.lo))
+            return wide_where(self, cond, a, b)
         return jnp.where(cond, self._f(a), self._f(b))
-
-    def _below(self, a: Wide, b: Wide) -> Array:
-        return (a.hi < b.hi) | ((a.hi == b.hi) & (a.lo < b.lo))
 
     def minimum(self, a: Any, b: Any) -> Array:
         if isinstance(a, Wide) or isinstance(b, Wide):
-            a, b = self._wide(a), self._wide(b)
-            return self.where(self._below(a, b), a, b)
+            return wide_minimum(self, a, b)
         return jnp.minimum(self._f(a), self._f(b))
 
     def maximum(self, a: Any, b: Any) -> Array:
         if isinstance(a, Wide) or isinstance(b, Wide):
-            a, b = self._wide(a), self._wide(b)
-            return self.where(self._below(a, b), b, a)
+            return wide_maximum(self, a, b)
         return jnp.maximum(self._f(a), self._f(b))
 
     def floordiv(self, a: Array, b: Any) -> Array:
