@@ -135,10 +135,12 @@ class Namespace:
 
 class NumpyNamespace(Namespace):
     """NumPy, in float64 (the reference) or float32 (the same arithmetic as a float32
-    accelerator, for tests). Steps are int64."""
+    accelerator, for tests: double-float pairs unless ``extended=False``). Steps are int64."""
 
-    def __init__(self, bits: int = 64, *, extended: bool = False) -> None:
+    def __init__(self, bits: int = 64, *, extended: bool | None = None) -> None:
         np = _np()
+        if extended is None:
+            extended = bits == 32
         if extended and bits != 32:
             raise ConfigError("extended", "false unless bits is 32 (float64 needs no pairs)", extended)
         self.np = np
@@ -165,10 +167,10 @@ class NumpyNamespace(Namespace):
         return self.np.asarray(t, dtype=self.np.int64)
 
     def to_float(self, x: Array) -> Array:
-        return self.np.asarray(_narrow(x)).astype(self.float)
+        return self.np.asarray(narrow(x)).astype(self.float)
 
     def fill(self, like: Array, value: float) -> Array:
-        return self.np.full(self.np.shape(_narrow(like)), value, dtype=self.float)
+        return self.np.full(self.np.shape(narrow(like)), value, dtype=self.float)
 
     def _f(self, a: Any) -> Any:
         if isinstance(a, float):
@@ -197,16 +199,16 @@ class NumpyNamespace(Namespace):
         return a % b
 
     def sin(self, x: Array) -> Array:
-        return self.np.sin(_narrow(x))
+        return self.np.sin(narrow(x))
 
     def exp(self, x: Array) -> Array:
-        return self.np.exp(_narrow(x))
+        return self.np.exp(narrow(x))
 
     def sqrt(self, x: Array) -> Array:
-        return self.np.sqrt(_narrow(x))
+        return self.np.sqrt(narrow(x))
 
     def pow(self, x: Array, p: float) -> Array:
-        return self.np.power(_narrow(x), self.float(p))
+        return self.np.power(narrow(x), self.float(p))
 
     def count_le(self, t: Array, boundaries: Sequence[int]) -> Array:
         if len(boundaries) <= 4:
@@ -235,7 +237,7 @@ class NumpyNamespace(Namespace):
 
 
 @functools.lru_cache(maxsize=8)
-def numpy_namespace(bits: int = 64, extended: bool = False) -> NumpyNamespace:
+def numpy_namespace(bits: int = 64, extended: bool | None = None) -> NumpyNamespace:
     return NumpyNamespace(bits, extended=extended)
 
 
@@ -598,16 +600,16 @@ class Wide:
         return other / self.hi
 
     def __lt__(self, other: Any) -> Array:
-        return self.hi < _narrow(other)
+        return self.hi < narrow(other)
 
     def __le__(self, other: Any) -> Array:
-        return self.hi <= _narrow(other)
+        return self.hi <= narrow(other)
 
     def __gt__(self, other: Any) -> Array:
-        return self.hi > _narrow(other)
+        return self.hi > narrow(other)
 
     def __ge__(self, other: Any) -> Array:
-        return self.hi >= _narrow(other)
+        return self.hi >= narrow(other)
 
     @property
     def shape(self) -> Any:
@@ -625,8 +627,10 @@ class Wide:
         return f"Wide({self.hi!r}, {self.lo!r})"
 
 
-def _narrow(x: Any) -> Any:
-    """A :class:`Wide` as its float32 ``hi``; anything else unchanged."""
+def narrow(x: Any) -> Any:
+    """A :class:`Wide` as its float32 ``hi`` (the float32 nearest the pair); anything else
+    unchanged. Adapters narrow what :meth:`Schedule.evaluate` returns before it leaves the
+    trace."""
     return x.hi if isinstance(x, Wide) else x
 
 

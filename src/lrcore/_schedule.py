@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 from ._errors import ConfigError
-from ._namespace import Array, Namespace, _narrow as narrow, numpy_namespace
+from ._namespace import Array, Namespace, narrow, numpy_namespace
 from ._params import INT64_MAX, Binding, Param, did_you_mean, host_step, parse_duration
 
 # Every config type: the schedules, and the plateau (a config value, not a schedule).
@@ -234,10 +234,13 @@ class Schedule(Declared):
         xp = numpy_namespace(64)
         return float(self.evaluate(xp.as_int([step]), xp)[0])
 
-    def values(self, ts: Any, *, bits: int = 64, extended: bool = False) -> Any:
-        """The reference values at many steps, as a NumPy array (float64 by default;
-        ``bits=32`` evaluates the float32 arithmetic the traced adapters use, and with
-        ``extended=True`` their double-float arithmetic over float32 pairs)."""
+    def values(self, ts: Any, *, bits: int = 64, extended: bool | None = None) -> Any:
+        """The reference values at many steps, as a NumPy array (float64 by default).
+
+        ``bits=32`` evaluates the float32 arithmetic the traced float32 adapters use (JAX
+        without x64, Keras on JAX): double-float over float32 pairs, whose float32 result is
+        float32(reference) (SPEC section 7); ``extended=False`` takes the plain float32 path
+        instead (within :func:`lrcore.precision.float32_bound` ulps, fewer operations)."""
         import numpy as np
 
         self._require_bound()
@@ -263,7 +266,7 @@ class Schedule(Declared):
             raise ConfigError("t", f"steps <= {INT64_MAX}", int(steps.max()))
         if extended and bits != 32:
             raise ConfigError("extended", "false unless bits is 32 (float64 needs no pairs)", extended)
-        xp = numpy_namespace(bits, extended)
+        xp = numpy_namespace(bits, bits == 32 if extended is None else extended)
         _warm_allocator(np)
         flat = steps.reshape(-1).astype(np.int64, copy=False)
         out = np.empty(flat.shape, dtype=xp.float)

@@ -10,7 +10,7 @@ import numpy as np
 from keras import ops
 
 from lrcore._errors import ConfigError
-from lrcore._namespace import Array, Namespace
+from lrcore._namespace import Array, Namespace, Wide, narrow, wide_maximum, wide_minimum, wide_where
 
 __all__ = ["KerasNamespace", "namespace"]
 
@@ -31,19 +31,45 @@ class KerasNamespace(Namespace):
     """The core's array namespace over ``keras.ops``: one class for every Keras backend.
 
     ``bits=64`` computes in float64 with int64 steps, ``bits=32`` in float32 with int32
-    steps (the core then uses its host tables instead of ``sin``/``exp``). Python
+    steps (the core then uses its host tables instead of ``sin``/``exp``; on the JAX
+    backend, in double-float pairs whose float32 result is float32(reference), SPEC 7). Python
     numbers meeting a tensor take the tensor's dtype; two Python numbers take the
     namespace's int or float dtype, so integer and float arithmetic never mix widths.
     """
 
-    def __init__(self, bits: int = 64) -> None:
+    def __init__(self, bits: int = 64, *, extended: bool | None = None) -> None:
         if bits not in (32, 64):
             raise ConfigError("bits", "32 or 64", bits)
+        on_jax = keras.backend.backend() == "jax"
+        if extended is None:
+            extended = bits == 32 and on_jax
+        if extended and not (bits == 32 and on_jax):
+            raise ConfigError(
+                "extended", "false unless bits is 32 on the JAX backend (the float32-only one)", extended
+            )
         self.bits = bits
         self.float = f"float{bits}"
         self.int = f"int{bits}"
         self.int_max = _INT64_MAX if bits == 64 else _INT32_MAX
-        self.name = f"keras-{keras.backend.backend()}-float{bits}"
+        self.name = f"keras-{keras.backend.backend()}-float{bits}" + ("-extended" if extended else "")
+        self.extended = extended
+
+    # Float pairs (SPEC section 7) on the JAX backend, where Keras tensors are JAX arrays.
+
+    def split(self, x: Array) -> tuple[Array, Array]:
+        from .. import _jax_pairs
+
+        return _jax_pairs.split(x)
+
+    def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
+        from .. import _jax_pairs
+
+        return _jax_pairs.opaque(values)
+
+    def pair(self, value: float) -> tuple[Array, Array]:
+        from .. import _jax_pairs
+
+        return _jax_pairs.pair(value)
 
     def _scalar(self, value: Any, like: Any = None) -> Any:
         """A Python or NumPy number as a tensor of ``like``'s dtype (or ours)."""
@@ -67,12 +93,14 @@ class KerasNamespace(Namespace):
         return ops.cast(t, self.int)
 
     def to_float(self, x: Array) -> Array:
-        return ops.cast(x, self.float)
+        return ops.cast(narrow(x), self.float)
 
     def fill(self, like: Array, value: float) -> Array:
-        return ops.full_like(like, value, dtype=self.float)
+        return ops.full_like(narrow(like), value, dtype=self.float)
 
     def where(self, cond: Array, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            return wide_where(self, cond, a, b)
         return ops.where(cond, *self._pair(a, b))
 
     # keras.ops.minimum/maximum/floor_divide (torch) and sin (JAX) promote 64-bit inputs
@@ -81,10 +109,14 @@ class KerasNamespace(Namespace):
     # dtype on every backend: a comparison with where, and the tensors' own operators.
 
     def minimum(self, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            return wide_minimum(self, a, b)
         a, b = self._pair(a, b)
         return ops.where(a <= b, a, b)
 
     def maximum(self, a: Any, b: Any) -> Array:
+        if isinstance(a, Wide) or isinstance(b, Wide):
+            return wide_maximum(self, a, b)
         a, b = self._pair(a, b)
         return ops.where(a >= b, a, b)
 
@@ -99,15 +131,16 @@ class KerasNamespace(Namespace):
             import jax.numpy as jnp
 
             return jnp.sin(x)
-        return ops.sin(x)
+        return ops.sin(narrow(x))
 
     def exp(self, x: Array) -> Array:
-        return ops.exp(x)
+        return ops.exp(narrow(x))
 
     def sqrt(self, x: Array) -> Array:
-        return ops.sqrt(x)
+        return ops.sqrt(narrow(x))
 
     def pow(self, x: Array, p: float) -> Array:
+        x = narrow(x)
         return ops.power(x, self._scalar(float(p), x))
 
     def take(self, table: Any, index: Array) -> Array:

@@ -54,6 +54,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from lrcore._namespace import narrow
 from lrcore._plateau import Plateau, PlateauState, ready_plateau
 
 from .array_namespace import namespace
@@ -93,7 +94,7 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
         xp = namespace()
         t = xp.as_int(step)
         level = ops.cast(self.level.value, xp.float)
-        return ops.cast(self.plateau.evaluate(t, xp, level), "float32")
+        return ops.cast(narrow(self.plateau.evaluate(t, xp, level)), "float32")
 
     def set_state(self, state: PlateauState) -> bool:
         """Adopt ``state``; True if the level (and so the learning rate) changed."""

@@ -38,6 +38,7 @@ from keras import ops
 import lrcore
 from lrcore._errors import ConfigError
 from lrcore._hostcache import HostCache
+from lrcore._namespace import narrow
 from lrcore._schedule import ready
 from lrcore.checkpoint import FORMAT
 
@@ -156,7 +157,7 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         t = xp.as_int(step)
         if every:
             t = xp.floordiv(t, every)
-        return ops.cast(self.schedule.evaluate(t, xp), "float32")
+        return ops.cast(narrow(self.schedule.evaluate(t, xp)), "float32")
 
     def _host(self, step: Any, every: int | None) -> Any:
         """float32(reference) for an eager scalar step, from the host cache."""

@@ -3,12 +3,12 @@
 Every operation is a plain ``jax.numpy`` op, so a formula traces to one small XLA
 computation: no Python per step, no host callback.
 
-``JaxNamespace(32, extended=True)`` (or ``namespace(32, extended=True)``) evaluates the
-core's shapes in double-float (``lrcore._namespace.Wide``): a schedule's ``evaluate`` may
-then return a ``Wide`` pair, whose ``astype(jnp.float32)`` is float32(reference) at every
-step for ``linear``, ``cosine`` and the ``anneal`` shapes (warmup, one_cycle, ...) but
-for rare near-ties (SPEC 7). It is opt-in: a caller must narrow the result with
-``.astype`` (as ``OptaxSchedule`` does) before it leaves the trace.
+In float32 (JAX's default) the namespace evaluates the core's shapes in double-float
+pairs (``lrcore._namespace.Wide``, SPEC section 7): a schedule's ``evaluate`` may return a
+pair, and its ``astype(jnp.float32)`` (or ``lrcore._namespace.narrow``) is
+float32(reference). A caller narrows the result before it leaves the trace, as
+``OptaxSchedule`` does. ``JaxNamespace(32, extended=False)`` is the plain float32 path:
+fewer operations, within ``lrcore.precision.float32_bound`` ulps.
 """
 
 from __future__ import annotations
@@ -19,22 +19,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 import lrcore
-from lrcore._namespace import Array, Namespace, Wide, wide_maximum, wide_minimum, wide_where
+from lrcore._namespace import Array, Namespace, Wide, narrow, wide_maximum, wide_minimum, wide_where
 
-
-# Public from jax 0.4.30; the lowest jax declared (0.4.27) has the same primitive privately.
-def _barrier() -> Any:
-    if hasattr(lax, "optimization_barrier"):
-        return lax.optimization_barrier
-    from jax._src.ad_checkpoint import _optimization_barrier  # pragma: no cover - jax < 0.4.30
-
-    return _optimization_barrier  # pragma: no cover
-
-
-_optimization_barrier = _barrier()
+from .. import _jax_pairs as pairs
 
 __all__ = ["JaxNamespace", "namespace"]
 
@@ -45,14 +34,18 @@ class JaxNamespace(Namespace):
     ``jax_enable_x64``). Every operation is a plain ``jax.numpy`` op, so a formula
     traces to one small XLA computation: no Python per step, no host callback.
 
+    In float32 it computes in double-float pairs unless ``extended=False``:
+
     >>> xp = JaxNamespace(32)
-    >>> lrcore.linear(start=1.0, end=0.0, steps=4).evaluate(xp.as_int(1), xp)
-    Array(0.75, dtype=float32)
+    >>> lrcore.linear(start=1.0, end=0.0, steps=3).evaluate(xp.as_int(1), xp).astype(jnp.float32)
+    Array(0.6666667, dtype=float32)
     """
 
-    def __init__(self, bits: int = 32, *, extended: bool = False) -> None:
+    def __init__(self, bits: int = 32, *, extended: bool | None = None) -> None:
         if bits not in (32, 64):
             raise lrcore.ConfigError("bits", "32 or 64", bits)
+        if extended is None:
+            extended = bits == 32
         if extended and bits != 32:
             raise lrcore.ConfigError("extended", "false unless bits is 32 (float64 needs no pairs)", extended)
         if bits == 64 and not jax.config.jax_enable_x64:
@@ -69,17 +62,13 @@ class JaxNamespace(Namespace):
             self.name += "-extended"
 
     def split(self, x: Array) -> tuple[Array, Array]:
-        bits = lax.bitcast_convert_type(x, jnp.int32)
-        hi = lax.bitcast_convert_type(bits & jnp.int32(-4096), jnp.float32)
-        return hi, x - hi
+        return pairs.split(x)
 
     def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
-        hi, lo = _optimization_barrier(values)
-        return hi, lo
+        return pairs.opaque(values)
 
     def pair(self, value: float) -> tuple[Array, Array]:
-        hi = np.float32(value)
-        return self.opaque((jnp.asarray(hi), jnp.asarray(np.float32(value - float(hi)))))
+        return pairs.pair(value)
 
     def as_int(self, t: Array) -> Array:
         """The step array in this namespace's integer type. Wider or unsigned integers
@@ -94,10 +83,10 @@ class JaxNamespace(Namespace):
         return t.astype(self.int)
 
     def to_float(self, x: Array) -> Array:
-        return jnp.asarray(_narrow(x)).astype(self.float)
+        return jnp.asarray(narrow(x)).astype(self.float)
 
     def fill(self, like: Array, value: float) -> Array:
-        return jnp.full(jnp.shape(_narrow(like)), value, dtype=self.float)
+        return jnp.full(jnp.shape(narrow(like)), value, dtype=self.float)
 
     def _f(self, a: Any) -> Any:
         # A Python float must not decide the result type (jnp.where(c, 0.1, 0.2) would be
@@ -126,16 +115,16 @@ class JaxNamespace(Namespace):
         return a % b
 
     def sin(self, x: Array) -> Array:
-        return jnp.sin(_narrow(x))
+        return jnp.sin(narrow(x))
 
     def exp(self, x: Array) -> Array:
-        return jnp.exp(_narrow(x))
+        return jnp.exp(narrow(x))
 
     def sqrt(self, x: Array) -> Array:
-        return jnp.sqrt(_narrow(x))
+        return jnp.sqrt(narrow(x))
 
     def pow(self, x: Array, p: float) -> Array:
-        return jnp.power(_narrow(x), jnp.asarray(p, self.float))
+        return jnp.power(narrow(x), jnp.asarray(p, self.float))
 
     def take(self, table: Any, index: Array) -> Array:
         """A constant-array lookup inside the trace (an XLA gather), never a callback."""
@@ -144,15 +133,11 @@ class JaxNamespace(Namespace):
         return jnp.take(jnp.asarray(np.asarray(table, dtype=dtype)), index, mode="clip")
 
 
-def _narrow(x: Any) -> Any:
-    """A double-float pair as its float32 ``hi`` (the float32 nearest it)."""
-    return x.hi if isinstance(x, Wide) else x
-
-
-def namespace(bits: int | None = None, *, extended: bool = False) -> JaxNamespace:
+def namespace(bits: int | None = None, *, extended: bool = True) -> JaxNamespace:
     """The namespace for ``bits`` (default: 64 when ``jax_enable_x64`` is on, else 32),
-    decided when called, so a schedule follows x64 being switched on later. ``extended``
-    asks for double-float evaluation in float32 (ignored in float64, which needs none)."""
+    decided when called, so a schedule follows x64 being switched on later. In float32 it
+    evaluates in double-float pairs unless ``extended=False`` (ignored in float64, which
+    needs none)."""
     if bits is None:
         bits = 64 if jax.config.jax_enable_x64 else 32
     return _namespace(bits, extended and bits == 32)

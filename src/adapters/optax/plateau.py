@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from lrcore._namespace import narrow
 from lrcore._plateau import Plateau, PlateauState, as_plateau, ready_plateau
 
 from .array_namespace import namespace
@@ -108,7 +109,7 @@ def plateau_transform(
         del params
         xp = namespace(bits)
         core = _arrays(plateau, plateau.initial_state(), xp)
-        lr = plateau.evaluate(jnp.zeros((), xp.int), xp, core.level)
+        lr = narrow(plateau.evaluate(jnp.zeros((), xp.int), xp, core.level))
         return PlateauTransformState(jnp.zeros((), xp.int), *core, lr)
 
     def update_fn(
@@ -132,7 +133,7 @@ def plateau_transform(
             core = PlateauState(
                 *(jnp.where(report, new, old) for new, old in zip(reported, core, strict=True))
             )
-        lr = plateau.evaluate(state.count, xp, core.level)
+        lr = narrow(plateau.evaluate(state.count, xp, core.level))
         step = (sign * lr).astype(xp.float)
         updates = jax.tree.map(lambda g: (step * g.astype(step.dtype)).astype(g.dtype), updates)
         count = optax.safe_increment(state.count)

@@ -14,13 +14,13 @@ The adapter holds no formula: :class:`JaxNamespace` binds the core's array names
 (``lrcore._namespace.Namespace``) to ``jax.numpy`` and the schedule evaluates itself over it.
 
 Precision (SPEC section 7). By default JAX computes in float32 with int32 steps: the core
-then uses its float32 path (host-computed float64 tables looked up inside the trace, no
-float32 ``sin``/``exp``), within 4 float32 ulps of the float64 reference. It is not
-always bit-identical to ``schedule.values(ts, bits=32)``: XLA rewrites ``x / c`` as
-``x * (1 / c)`` and fuses multiply-adds, so a few percent of the values differ from
-NumPy's float32 by an ulp or two. With ``jax.config.update("jax_enable_x64", True)`` it
-evaluates in float64 with int64 steps, and float32(applied) equals float32(reference)
-at every step.
+then evaluates in double-float pairs (host-computed float64 tables looked up inside the
+trace, no float32 ``sin``/``exp``, every product and sum error-free), and the schedule
+returns float32(reference) at every step, equal to ``schedule.values(ts, bits=32)``. The
+arithmetic is written so that XLA's rewrites (fused multiply-adds, ``x / c`` as
+``x * (1 / c)``, constant folding) cannot change it. With
+``jax.config.update("jax_enable_x64", True)`` it evaluates in float64 with int64 steps, and
+float32(applied) equals float32(reference) at every step too.
 """
 
 from __future__ import annotations

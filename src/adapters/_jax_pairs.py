@@ -1,0 +1,43 @@
+"""The three float-pair primitives of a float32 JAX namespace (SPEC section 7), shared by
+the optax adapter's namespace and the Keras one on the JAX backend. Importing it imports
+jax only (no optax, no keras)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+
+# Public from jax 0.4.30; the lowest jax declared (0.4.27) has the same primitive privately.
+def _barrier() -> Any:
+    if hasattr(lax, "optimization_barrier"):
+        return lax.optimization_barrier
+    from jax._src.ad_checkpoint import _optimization_barrier  # pragma: no cover - jax < 0.4.30
+
+    return _optimization_barrier  # pragma: no cover
+
+
+_optimization_barrier = _barrier()
+
+
+def split(x: Any) -> tuple[Any, Any]:
+    """``x == hi + lo`` exactly, ``hi`` the float32 ``x`` with its low 12 bits masked (a bit
+    operation, which no float rewrite touches)."""
+    bits = lax.bitcast_convert_type(x, jnp.int32)
+    hi = lax.bitcast_convert_type(bits & jnp.int32(-4096), jnp.float32)
+    return hi, x - hi
+
+
+def opaque(values: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The pair behind an optimization barrier: XLA's simplifier cannot fold it."""
+    hi, lo = _optimization_barrier(values)
+    return hi, lo
+
+
+def pair(value: float) -> tuple[Any, Any]:
+    """A Python float as an opaque float32 pair (``hi + lo`` its first ~48 bits)."""
+    hi = np.float32(value)
+    return opaque((jnp.asarray(hi), jnp.asarray(np.float32(value - float(hi)))))
