@@ -14,8 +14,8 @@ its own ``total_steps`` and ``steps_per_epoch`` (5% rounds to the nearest step, 
 Each framework trains on each dataset, records the learning rate every update applied, and
 compares it with the float64 reference of the bound recipe (``lrcore show
 warmup-cosine-durations --total-steps 950 --steps-per-epoch 10`` prints the same curve): torch
-bit for bit, optax and Keras as float32(reference) (SPEC 7; JAX without x64 within the float32
-bound). The script exits 1 if any update differs.
+bit for bit, optax and Keras as float32(reference) (SPEC 7; JAX without x64 computes it in
+double-float pairs: 1 ulp only at a near tie). The script exits 1 if any update differs.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 
 import lrcore
 from lrcore.config_args import EXAMPLES_DIR
-from lrcore.precision import float32_bound, ulps
+from lrcore.precision import float32_misses, ulps
 
 RECIPE = lrcore.load(EXAMPLES_DIR / "warmup-cosine-durations.yaml")  # shipped with lrcore
 FRAMEWORKS = ("torch", "optax", "keras")
@@ -180,10 +180,15 @@ def check(framework: str, ds: Dataset, applied: np.ndarray) -> int:
             raise AssertionError(f"{framework} {ds.name}: not the float64 reference bit for bit")
         return 0
     distance = int(ulps(reference, applied).max())
-    allowed = float32_bound(plan) if float32_only(framework) else 0
-    if distance > allowed:
+    if float32_only(framework):
+        # double-float evaluation: float32(reference), but 1 ulp at a near tie
+        over, _ = float32_misses(reference, applied)
+    else:
+        over = ulps(reference, applied) > 0
+    if over.any():
+        step = int(np.flatnonzero(over)[0])
         raise AssertionError(
-            f"{framework} {ds.name}: {distance} ulps from float32(reference), allowed {allowed}"
+            f"{framework} {ds.name}: {distance} ulps from float32(reference) (first at update {step})"
         )
     return distance
 

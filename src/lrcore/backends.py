@@ -17,8 +17,6 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from .precision import FLOAT32_ULPS, float32_bound
-
 if TYPE_CHECKING:
     from ._schedule import Schedule
 
@@ -27,7 +25,8 @@ HOST_FLOAT64 = "host float64"
 FLOAT64 = "float64"
 """Can evaluate in float64: float32 of the applied rate equals float32 of the reference."""
 FLOAT32 = "float32"
-"""Evaluates in float32 only: within the schedule's float32 ulp bound."""
+"""Evaluates in float32 only, in double-float pairs: float32 of the applied rate equals
+float32 of the reference, but at near-tie steps (1 ulp, counted)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,34 +49,39 @@ class Backend:
     default: bool = True
 
     def ulps_for(self, schedule: Schedule | None = None) -> int | None:
-        """The float32 ulp distance allowed at every step, or None for bit-exact float64.
-        Float32-only backends get ``schedule``'s own bound (the catalog's default when
-        no schedule is given)."""
+        """The float32 ulp distance allowed at every step (0: float32 of the reference),
+        or None for bit-exact float64. The same for every schedule (``schedule`` is kept
+        for callers of the first release, whose float32 bounds depended on it)."""
+        del schedule
         if self.precision == HOST_FLOAT64:
             return None
-        if self.precision == FLOAT64:
-            return 0
-        return FLOAT32_ULPS if schedule is None else float32_bound(schedule)
+        return 0
+
+    @property
+    def near_ties(self) -> bool:
+        """Whether 1 ulp is allowed at near-tie steps (float32-only evaluation)."""
+        return self.precision == FLOAT32
 
     @property
     def ulps(self) -> int | None:
-        """The bound for a catalog schedule without a powered shape."""
+        """The float32 ulp bound (0), or None for bit-exact float64."""
         return self.ulps_for(None)
 
     @property
     def bound(self) -> str:
-        return bound_text(self.ulps)
+        return bound_text(self.ulps, self.near_ties)
 
     @property
     def install_hint(self) -> str:
         return f"pip install '.[{self.extra}]' in lrcore's source tree, or '<wheel file>[{self.extra}]'"
 
 
-def bound_text(ulps: int | None) -> str:
+def bound_text(ulps: int | None, near_ties: bool = False) -> str:
     """A bound in words, as the compare table prints it."""
     if ulps is None:
         return "bit-exact"
-    return "0 ulps" if ulps == 0 else f"<= {ulps} ulps"
+    text = "0 ulps" if ulps == 0 else f"<= {ulps} ulps"
+    return text + ", 1 at ties" if near_ties else text
 
 
 BACKENDS: dict[str, Backend] = {

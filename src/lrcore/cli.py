@@ -486,7 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
         + "\n\nbackends (name, evaluation, bound, extra):\n"
         + table
         + "\n"
-        "(float32-only backends allow more ulps for powered shapes: lrcore.precision.float32_bound)",
+        "(float32-only backends compute in double-float: 1 ulp only where the reference lies within "
+        "2**-44 of a float32 midpoint, a near tie, counted in the table)",
         epilog=_exit_codes(),
         formatter_class=raw,
     )

@@ -426,7 +426,9 @@ def test_extended_over_a_ten_million_step_horizon(s):
 
 def test_extended_is_never_worse_and_stays_in_the_trace():
     xp = JaxNamespace(32, extended=True)
-    assert namespace(32, extended=True).extended and not namespace(32).extended
+    assert (
+        namespace(32).extended and not namespace(32, extended=False).extended and not namespace(64).extended
+    )
     with pytest.raises(lrcore.ConfigError, match="extended"):
         JaxNamespace(64, extended=True)
     for name in (

@@ -48,7 +48,9 @@ def test_float32_path_within_its_bound_over_ten_million_steps(name: str) -> None
 def test_float32_path_within_its_bound_on_the_catalog_cases(name: str) -> None:
     schedule = CASES[name]
     ts = np.arange(20_000)
-    assert ulps(schedule.values(ts), schedule.values(ts, bits=32, extended=False)).max() <= float32_bound(schedule)
+    assert ulps(schedule.values(ts), schedule.values(ts, bits=32, extended=False)).max() <= float32_bound(
+        schedule
+    )
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -105,7 +107,9 @@ VALLEYS = [
 @pytest.mark.parametrize("schedule", VALLEYS, ids=[f"valley{i}" for i in range(len(VALLEYS))])
 def test_one_cycle_valleys_keep_float32_precision(schedule: lrcore.Schedule) -> None:
     ts = np.arange(schedule.horizon + 5)
-    assert ulps(schedule.values(ts), schedule.values(ts, bits=32, extended=False)).max() <= float32_bound(schedule)
+    assert ulps(schedule.values(ts), schedule.values(ts, bits=32, extended=False)).max() <= float32_bound(
+        schedule
+    )
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)

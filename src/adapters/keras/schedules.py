@@ -10,8 +10,9 @@ registered for Keras serialization, so a compiled model survives ``model.save`` 
 Precision (SPEC section 7): where the backend computes in float64 (TensorFlow, torch,
 JAX with ``jax_enable_x64``) the schedule is evaluated in float64 with int64 steps and
 rounded once to float32, so the applied learning rate is ``float32(schedule(t))``. On
-JAX without x64 it is evaluated in float32 with int32 steps through the core's
-table-based float32 path (within 4 float32 ulps of the reference). Keras runs the torch
+JAX without x64 it is evaluated with int32 steps in double-float pairs of float32
+(host tables, error-free sums and products), rounded once: float32(reference) too, but
+at near ties (``lrcore.precision.near_ties``: 1 ulp). Keras runs the torch
 backend's train step eagerly, op by op: there the schedule object reads
 ``float32(schedule(t))`` from a host cache instead (exact, and cheaper than ~50 eager
 ops per step), and traces the ``keras.ops`` formula only under ``torch.compile``

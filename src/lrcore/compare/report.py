@@ -27,7 +27,9 @@ class BackendResult:
     learning rate the runner recovered from the parameter update itself (its witness) from
     the reference; ``witness_violation`` the first step where it is off by more than
     ``WITNESS_RTOL``, a sign that the recorded rate is not the one the optimizer used.
-    ``message`` explains a mismatch, an error or a missing framework. ``applied`` holds the
+    ``near_ties`` (float32-only backends) counts the steps 1 ulp away whose reference lies
+    within ``lrcore.precision.NEAR_TIE`` of a float32 midpoint, the only steps where such a
+    backend may differ. ``message`` explains a mismatch, an error or a missing framework. ``applied`` holds the
     values (float64) when the backend ran.
     """
 
@@ -37,6 +39,7 @@ class BackendResult:
     max_abs: float | None = None
     max_rel: float | None = None
     max_ulps: int | None = None
+    near_ties: int | None = None
     first_diff: int | None = None
     first_violation: int | None = None
     witness_rel: float | None = None
@@ -117,6 +120,7 @@ class Report:
             "max |diff|",
             "max rel",
             "max ulps",
+            "near ties",
             "first diff",
             "witness rel",
             "time",
@@ -134,6 +138,7 @@ class Report:
                     _num(r.max_abs),
                     _num(r.max_rel),
                     "-" if r.max_ulps is None else str(r.max_ulps),
+                    "-" if r.near_ties is None else str(r.near_ties),
                     "-" if r.first_diff is None else str(r.first_diff),
                     _num(r.witness_rel),
                     "-" if r.seconds is None else f"{r.seconds:.1f}s",

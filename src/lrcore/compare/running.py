@@ -166,7 +166,7 @@ def compare(
 def _bound(backend: Backend, schedule: Schedule) -> str:
     from ..backends import bound_text
 
-    return bound_text(backend.ulps_for(schedule))
+    return bound_text(backend.ulps_for(schedule), backend.near_ties)
 
 
 def _not_installed(backend: Backend, schedule: Schedule, what: str) -> BackendResult:

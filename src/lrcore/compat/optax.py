@@ -20,7 +20,7 @@ Traps handled here (see docs/porting.md):
 - ``piecewise_constant_schedule`` takes *scales* multiplied into the value at each boundary
   (switching at ``t >= boundary``), not values.
 - optax evaluates in float32 with naive formulas (the end of a cosine is off by up to 100% in
-  float32); lrcore is the float64 curve, and its float32 evaluation stays within 4 ulps of it.
+  float32); lrcore is the float64 curve, and its float32 evaluation gives float32 of it.
 """
 
 from __future__ import annotations
