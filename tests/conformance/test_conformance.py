@@ -7,7 +7,8 @@ torch reads the param group's lr before ``optimizer.step()``, optax records
 returns a second witness: the learning rate recovered from the weight change of a plain
 SGD step with gradient exactly 1. Both are held to SPEC section 7 against the float64
 reference: torch bit for bit; Keras on TensorFlow/torch and JAX x64 equal after float32
-rounding; float32 JAX and Keras-on-JAX within ``lrcore.precision.float32_bound``.
+rounding; float32 JAX and Keras-on-JAX (double-float pairs) equal after float32 rounding too,
+but 1 ulp at near ties (``lrcore.precision.float32_misses``), which the report counts.
 
 The jobs of one backend run in one process (``tests/conformance/_batch.py``), each backend
 in its own. At the end the suite writes the per-backend deviation table as text and JSON
@@ -32,7 +33,7 @@ from hypothesis import strategies as st
 
 import lrcore
 from lrcore.compare import BACKENDS, Backend, reproduce_command
-from lrcore.precision import float32_bound, ulps
+from lrcore.precision import float32_misses, near_ties, ulps
 from tests.catalog_cases import CASES, CONFORMANCE_DOMAIN, configs
 
 pytestmark = pytest.mark.conformance
@@ -157,13 +158,8 @@ def measure(
 ) -> dict[str, Any]:
     """How far one run's applied and witness learning rates are from the reference, and the
     first step (if any) where each breaks the backend's bound."""
-    bound = backend.ulps if not backend.ulps else float32_bound(schedule)
-    summary: dict[str, Any] = {
-        "backend": backend.name,
-        "case": name,
-        "steps": steps,
-        "bound": "bit-exact" if bound is None else bound,
-    }
+    bound = backend.ulps
+    summary: dict[str, Any] = {"backend": backend.name, "case": name, "steps": steps, "bound": backend.bound}
     if "error" in result:
         summary["error"] = result["error"]
         return summary
@@ -177,6 +173,10 @@ def measure(
         distance = ulps(reference, values)
         if bound is None:
             bad = np.flatnonzero(values != reference)
+        elif backend.near_ties:
+            over, tied = float32_misses(reference, values)
+            bad = np.flatnonzero(over)
+            summary[f"{label}_near_ties"] = int(tied.sum())
         else:
             bad = np.flatnonzero(distance > bound)
         summary[f"{label}_max_ulps"] = int(distance.max())
@@ -204,22 +204,28 @@ def test_every_case_meets_the_contract(runs: BackendRuns, name: str) -> None:
     assert not failures, "\n\n".join(failures)
 
 
-# The backends held to float32(reference) or better: equal to the reference, so to each other.
-EXACT = [name for name in BACKEND_NAMES if BACKENDS[name].ulps in (None, 0)]
-
-
 def test_all_backends_agree_with_each_other(runs: BackendRuns) -> None:
     """Equal to the reference means equal to each other; this reads it off directly: the
-    float32 roundings of the float64-capable backends are identical everywhere."""
-    assert len(EXACT) >= 2, EXACT
-    first = runs[EXACT[0]]
-    for other in EXACT[1:]:
+    float32 roundings of every backend, float32-only JAX included, are identical at every
+    step (where a float32-only backend takes part, but at the reference's near ties)."""
+    names = list(BACKEND_NAMES)
+    assert len(names) >= 2, names
+    first = runs[names[0]]
+    for other in names[1:]:
         shared = first.keys() & runs[other].keys()  # long horizons run on some backends only
-        assert len(shared) >= len(CASES), f"{EXACT[0]} and {other} share only {sorted(shared)}"
+        assert len(shared) >= len(CASES), f"{names[0]} and {other} share only {sorted(shared)}"
+        ties_allowed = BACKENDS[names[0]].near_ties or BACKENDS[other].near_ties
         for name in shared:
             a = np.asarray(first[name][3]["applied"], dtype=np.float64).astype(np.float32)
             b = np.asarray(runs[other][name][3]["applied"], dtype=np.float64).astype(np.float32)
-            assert np.array_equal(a, b), f"{EXACT[0]} and {other} differ on {name}"
+            differ = a != b
+            if ties_allowed:
+                schedule, steps, spe = first[name][:3]
+                target = lrcore.per_epoch(schedule, spe) if spe else schedule
+                differ &= ~near_ties(target.values(np.arange(steps)))
+            assert not differ.any(), (
+                f"{names[0]} and {other} differ on {name} at {np.flatnonzero(differ)[:5]}"
+            )
 
 
 # -- random valid configs (hypothesis), each through every backend in one batch ---------
@@ -277,7 +283,9 @@ def test_suite_catches_a_naive_float32_cosine_in_optax(monkeypatch: pytest.Monke
     result = runner.run(schedule.to_config(), 100_000)
     monkeypatch.undo()
     assert np.array_equal(schedule.values(np.arange(100_000)), reference_check)
-    with pytest.raises(pytest.fail.Exception, match=r"optax breaks its bound \(4\).*ulps apart"):
+    with pytest.raises(
+        pytest.fail.Exception, match=r"optax breaks its bound \(0 ulps, 1 at ties\).*ulps apart"
+    ):
         check(BACKENDS["optax"], "naive cosine", schedule, 100_000, None, result)
 
 
@@ -300,6 +308,7 @@ def test_write_the_deviation_report(runs: BackendRuns) -> None:
                 "errors": 0,
                 "over_bound": [],
                 "max_ulps": 0,
+                "near_ties": 0,
                 "max_rel": 0.0,
                 "witness_max_ulps": 0,
                 "worst_case": None,
@@ -314,13 +323,15 @@ def test_write_the_deviation_report(runs: BackendRuns) -> None:
         if row["applied_max_ulps"] >= entry["max_ulps"]:
             entry["max_ulps"], entry["worst_case"] = row["applied_max_ulps"], row["case"]
         entry["max_rel"] = max(entry["max_rel"], row["applied_max_rel"])
+        entry["near_ties"] += row.get("applied_near_ties", 0)
         entry["witness_max_ulps"] = max(entry["witness_max_ulps"], row["witness_max_ulps"])
     lines = [
-        f"{'backend':18s} {'cases':>5s} {'bound':>10s} {'max ulps':>8s} {'max rel':>9s} {'witness ulps':>12s}  worst case"
+        f"{'backend':18s} {'cases':>5s} {'bound':>17s} {'max ulps':>8s} {'near ties':>9s} {'max rel':>9s} "
+        f"{'witness ulps':>12s}  worst case"
     ]
     for name, e in table.items():
         lines.append(
-            f"{name:18s} {e['cases']:5d} {e['bound']!s:>10s} {e['max_ulps']:8d} {e['max_rel']:9.1e} "
+            f"{name:18s} {e['cases']:5d} {e['bound']!s:>17s} {e['max_ulps']:8d} {e['near_ties']:9d} {e['max_rel']:9.1e} "
             f"{e['witness_max_ulps']:12d}  {e['worst_case']}"
         )
     text = "\n".join(lines)
