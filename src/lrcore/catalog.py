@@ -27,6 +27,9 @@ from ._namespace import (
     power,
     sin2_quarter,
     sin2_quarter_cycles,
+    square_root,
+    take_wide,
+    wide_float,
 )
 from ._params import MAX_FLOAT, Boundaries, Choice, Count, Flag, Integer, Rate, Rates, Real, Steps, param
 from ._schedule import Schedule
@@ -121,8 +124,9 @@ class Polynomial(Schedule):
             into = xp.mod(t, self.steps)
             # horizon = steps * ceil(t / steps); remaining = horizon - t
             remaining = xp.where(into > 0, self.steps - into, xp.where(t > 0, 0, self.steps))
-            horizon = xp.to_float(xp.where(into > 0, cycles + 1, xp.maximum(cycles, 1))) * float(self.steps)
-            x = xp.to_float(remaining) / horizon
+            reached = xp.where(into > 0, cycles + 1, xp.maximum(cycles, 1))
+            horizon = wide_float(xp, reached) * float(self.steps)
+            x = wide_float(xp, remaining) / horizon
         else:
             t = clamp_steps(xp, t, self.steps)
             x = fraction(xp, self.steps - t, self.steps)
@@ -369,9 +373,10 @@ class PiecewiseLinear(Schedule):
         length = xp.take(_int_table(xp, np.diff(b)), segment)
         done = xp.minimum(xp.maximum(t - lo, 0), length)
         remaining = length - done
-        flen = xp.to_float(length)
-        near_lo = xp.take(v[:-1], segment) + xp.take(np.diff(v), segment) * (xp.to_float(done) / flen)
-        near_hi = xp.take(v[1:], segment) - xp.take(np.diff(v), segment) * (xp.to_float(remaining) / flen)
+        flen = wide_float(xp, length)
+        rise = take_wide(xp, np.diff(v), segment)
+        near_lo = take_wide(xp, v[:-1], segment) + rise * (wide_float(xp, done) / flen)
+        near_hi = take_wide(xp, v[1:], segment) - rise * (wide_float(xp, remaining) / flen)
         return xp.where(done <= remaining, near_lo, near_hi)
 
     @property
@@ -397,9 +402,9 @@ class InverseTime(Schedule):
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         if self.staircase:
-            x = xp.to_float(xp.floordiv(t, self.steps)) * self.rate
+            x = wide_float(xp, xp.floordiv(t, self.steps)) * self.rate
         else:
-            x = xp.to_float(t) * (self.rate / self.steps)
+            x = wide_float(xp, t) * (self.rate / self.steps)
         return self.start / (1.0 + x)
 
 
@@ -424,7 +429,7 @@ class InverseSqrt(Schedule):
     def formula(self, t: Array, xp: Namespace) -> Array:
         timescale = self.timescale if self.timescale is not None else self.warmup
         after = xp.maximum(t - self.warmup, 0) if fits(xp, self.warmup) else xp.minimum(t, 0)
-        decay = self.peak * xp.sqrt(timescale / (xp.to_float(after) + float(timescale)))
+        decay = self.peak * square_root(xp, timescale / (wide_float(xp, after) + float(timescale)))
         if self.warmup == 0:
             return decay
         t_in = clamp_steps(xp, t, self.warmup)
@@ -486,7 +491,7 @@ class CosineRestarts(Schedule):
         length_i = xp.take(_int_table(xp, lengths), cycle)
         done = t - begin
         remaining = length_i - done
-        amp = xp.take(span * decays, cycle)
+        amp = take_wide(xp, span * decays, cycle)
         part = amp * sin2_quarter_cycles(xp, xp.minimum(done, remaining), cycle, lengths)
         if _rising32(xp, self.start, self.end):
             # each cycle's first value from the host, rounded once (end + amp cancels)
@@ -565,8 +570,8 @@ def _one_minus_power(xp: Namespace, k: Array, log_rate: float) -> Array:
             rest = xp.floordiv(rest, _DIGIT)
     result = None
     for (powers, distance), digit in reversed(list(zip(tables, digits, strict=True))):
-        away = xp.take(distance, digit)
-        result = away if result is None else away + xp.take(powers, digit) * result
+        away = take_wide(xp, distance, digit)
+        result = away if result is None else away + take_wide(xp, powers, digit) * result
     return result
 
 
@@ -811,7 +816,7 @@ class WarmupStableDecay(Schedule):
             if self.decay_shape == "1-sqrt":
                 x = fraction(xp, done, self.decay)
                 # 1 - sqrt(x) == (1 - x) / (1 + sqrt(x)), exact near x == 1
-                root = xp.sqrt(x)
+                root = square_root(xp, x)
                 shaped = fraction(xp, remaining, self.decay) / (1.0 + root)
                 if _rising32(xp, self.peak, self.end):
                     decayed = _from_nearer_end(xp, self.peak, self.end, shaped, root)

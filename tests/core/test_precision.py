@@ -29,6 +29,17 @@ def probe_steps(schedule: lrcore.Schedule) -> np.ndarray:
     return np.unique(np.concatenate([stride, ends, start, np.asarray(around, dtype=np.int64)]))
 
 
+def near_ties(reference: np.ndarray, width: float = 2.0**-44) -> np.ndarray:
+    """Steps whose float64 reference lies within ``width`` (relative) of a float32
+    midpoint: there double-float arithmetic (~2**-46) cannot decide the rounding."""
+    r32 = reference.astype(np.float32)
+    up = np.nextafter(r32, np.float32(np.inf)).astype(np.float64)
+    down = np.nextafter(r32, np.float32(-np.inf)).astype(np.float64)
+    r = r32.astype(np.float64)
+    gap = np.minimum(np.abs(reference - (r + up) / 2), np.abs(reference - (r + down) / 2))
+    return np.flatnonzero(gap <= width * np.abs(reference))
+
+
 @pytest.mark.parametrize("name", sorted(LONG))
 def test_float32_path_within_its_bound_over_ten_million_steps(name: str) -> None:
     schedule = LONG[name]
@@ -171,6 +182,32 @@ def test_a_float32_rounded_exponent_is_corrected() -> None:
     )
     ts = np.arange(202)
     assert ulps(s.values(ts), s.values(ts, bits=32)).max() <= 5  # 8 with the exponent rounded
+
+
+# -- double-float evaluation (values(..., bits=32, extended=True)): float32(reference) ------
+
+# Cases whose formulas divide or take a square root, in float pairs (Wide / and sqrt).
+EXACT_IN_PAIRS = [
+    ("long", "piecewise_linear"), ("long", "inverse_time"), ("long", "inverse_time_staircase"),
+    ("long", "inverse_sqrt"), ("long", "inverse_sqrt_timescale"), ("long", "rex"), ("long", "tanh"),
+    ("long", "warmup_stable_decay_sqrt"), ("long", "cyclic_momentum"), ("long", "clip"),
+    ("long", "polynomial_cycle"), ("long", "cosine_restarts_mult"),
+    ("case", "polynomial_cycle"), ("case", "cosine_restarts_mult"), ("case", "cyclic_momentum"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("table", "name"), EXACT_IN_PAIRS, ids=[f"{t}-{n}" for t, n in EXACT_IN_PAIRS])
+def test_extended_float32_is_the_rounded_reference(table: str, name: str) -> None:
+    """Every probe step of the ten-million-step case (every step of a catalog case) is
+    float32(reference), but for near-ties, which are at most 1 ulp off."""
+    schedule = LONG[name] if table == "long" else CASES[name]
+    ts = probe_steps(schedule) if table == "long" else np.arange(schedule.horizon or 20_000)
+    reference = schedule.values(ts)
+    extended = schedule.values(ts, bits=32, extended=True)
+    assert extended.dtype == np.float32
+    bad = np.flatnonzero(extended != reference.astype(np.float32))
+    assert ulps(reference[bad], extended[bad]).max(initial=0) <= 1, (name, ts[bad][:5])
+    assert np.all(np.isin(bad, near_ties(reference))), (name, ts[bad][:5], reference[bad][:5])
 
 
 def test_wide_division_and_root_keep_about_46_bits() -> None:
