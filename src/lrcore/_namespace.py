@@ -414,11 +414,10 @@ def sin2_quarter(
     lo = xp.mod(k, base)
     if xp.extended:
         # the same sum of non-negative products, each table a float pair
-        def take(table: Any, index: Array) -> Wide:
-            return Wide(xp, xp.take(table, index), xp.take(_low_part(table), index))
-
         return (
-            take(sin2_a, hi) + take(sin2_b, lo) * take(cos_2a, hi) + take(half_sin_2a, hi) * take(sin_2b, lo)
+            take_wide(xp, sin2_a, hi)
+            + take_wide(xp, sin2_b, lo) * take_wide(xp, cos_2a, hi)
+            + take_wide(xp, half_sin_2a, hi) * take_wide(xp, sin_2b, lo)
         )
     return (xp.take(sin2_a, hi) + xp.take(sin2_b, lo) * xp.take(cos_2a, hi)) + xp.take(
         half_sin_2a, hi
@@ -475,12 +474,10 @@ def sin2_quarter_cycles(xp: Namespace, k: Array, cycle: Array, lengths: Sequence
     hi = xp.minimum(hi + xp.take(hi_at, index), len(sin2_a) - 1)
     lo = xp.minimum(lo + xp.take(lo_at, index), len(sin2_b) - 1)
     if xp.extended:
-
-        def take(table: Any, i: Array) -> Wide:
-            return Wide(xp, xp.take(table, i), xp.take(_low_part(table), i))
-
         wide = (
-            take(sin2_a, hi) + take(sin2_b, lo) * take(cos_2a, hi) + take(half_sin_2a, hi) * take(sin_2b, lo)
+            take_wide(xp, sin2_a, hi)
+            + take_wide(xp, sin2_b, lo) * take_wide(xp, cos_2a, hi)
+            + take_wide(xp, half_sin_2a, hi) * take_wide(xp, sin_2b, lo)
         )
         return xp.where(cycle <= last, wide, direct)
     value = (xp.take(sin2_a, hi) + xp.take(sin2_b, lo) * xp.take(cos_2a, hi)) + xp.take(
@@ -538,20 +535,25 @@ class Wide:
     ``hi == float32(hi + lo)``, about 48 significant bits (SPEC 7: float32-only backends
     give float32(reference) at every step).
 
-    :func:`fraction` and :func:`sin2_quarter` return one; ``+ - *`` with Python floats,
-    arrays and other pairs keep it a pair, so a formula's ``end + (start - end) * part``
-    runs in double-float and its float32 result is ``hi`` (:meth:`astype`), the float32
-    nearest the pair. Anything else (``/``, ``sqrt``, ``pow``, comparisons) takes ``hi``,
-    as plain float32 arithmetic would.
+    :func:`fraction` and :func:`sin2_quarter` return one; ``+ - * /`` with Python floats,
+    arrays and other pairs keep it a pair, and so does :func:`square_root`, so a formula's
+    ``end + (start - end) * part`` runs in double-float and its float32 result is ``hi``
+    (:meth:`astype`), the float32 nearest the pair. Anything else (``pow``, the
+    namespace's own ``sqrt``, comparisons) takes ``hi``, as plain float32 arithmetic would.
 
     The arithmetic is error-free transformations that survive XLA's rewrites: TwoSum has
     no multiplication for a contraction to fuse; a product's error comes from exact
     partial products of 12-bit halves (:meth:`Namespace.split`, a bit mask), so a
-    contracted ``fma`` of one rounds as written; there is no division at run time
-    (``x / c`` is ``x * pair(1 / c)``); constants are :meth:`Namespace.opaque`.
+    contracted ``fma`` of one rounds as written; there is no division by a constant at
+    run time (``x / c`` is ``x * pair(1 / c)``, which XLA cannot rewrite); a quotient or a
+    root of traced values is a float32 first guess plus one correction from an exact
+    residual; constants are :meth:`Namespace.opaque`.
     """
 
     __slots__ = ("hi", "lo", "xp")
+    # NumPy arrays and scalars defer to Wide's reflected operators (``amp * pair`` with a
+    # NumPy float32 ``amp`` would otherwise try float() on the pair)
+    __array_ufunc__ = None
 
     def __init__(self, xp: Namespace, hi: Array, lo: Array) -> None:
         self.xp, self.hi, self.lo = xp, hi, lo
@@ -593,11 +595,23 @@ class Wide:
 
     __rmul__ = __mul__
 
-    def __truediv__(self, other: Any) -> Array:
-        return self.hi / (other.hi if isinstance(other, Wide) else other)
+    def __truediv__(self, other: Any) -> Wide:
+        if isinstance(other, (int, float)):
+            return self * (1.0 / float(other))  # no division by a constant at run time
+        return _divide(self, as_wide(self.xp, other))
 
-    def __rtruediv__(self, other: Any) -> Array:
-        return other / self.hi
+    def __rtruediv__(self, other: Any) -> Wide:
+        return _divide(as_wide(self.xp, other), self)
+
+    def sqrt(self) -> Wide:
+        """``sqrt(hi + lo)`` as a pair: the float32 root ``s`` plus one Newton step,
+        ``(x - s*s) / (2 s)``, whose residual is exact (``s*s`` by :func:`_two_prod`), so a
+        root a few ulps off (an approximate ``sqrt`` on an accelerator) is corrected too."""
+        xp = self.xp
+        s = xp.sqrt(self.hi)
+        residual = self - Wide(xp, *_two_prod(xp, s, s))
+        # 2 s >= 2**-73 for any positive float32 x: the floor only turns 0 / 0 into 0
+        return Wide(xp, *_fast_two_sum(s, residual.hi / xp.maximum(s + s, 2.0**-126)))
 
     def __lt__(self, other: Any) -> Array:
         return self.hi < narrow(other)
@@ -644,6 +658,25 @@ def as_wide(xp: Namespace, a: Any) -> Wide:
     return Wide(xp, x, x * 0.0)
 
 
+def wide_float(xp: Namespace, k: Array) -> Array:
+    """``xp.to_float(k)`` for an integer array ``0 <= k <= int_max``: in an ``extended``
+    namespace the exact pair (float32 is exact only below 2**24)."""
+    return Wide.from_int(xp, k) if xp.extended else xp.to_float(k)
+
+
+def take_wide(xp: Namespace, table: Any, index: Array) -> Array:
+    """``xp.take`` of a float64 host table: in an ``extended`` namespace the pair of its
+    float32 value and the rest (:func:`_low_part`)."""
+    if not xp.extended:
+        return xp.take(table, index)
+    return Wide(xp, xp.take(table, index), xp.take(_low_part(table), index))
+
+
+def square_root(xp: Namespace, x: Array) -> Array:
+    """``xp.sqrt(x)``; a :class:`Wide` pair's root is a pair (:meth:`Wide.sqrt`)."""
+    return x.sqrt() if isinstance(x, Wide) else xp.sqrt(x)
+
+
 def wide_where(xp: Namespace, cond: Array, a: Any, b: Any) -> Wide:
     """``where`` on pairs: the namespaces' ``where`` once either side is a :class:`Wide`."""
     a, b = as_wide(xp, a), as_wide(xp, b)
@@ -662,6 +695,17 @@ def wide_minimum(xp: Namespace, a: Any, b: Any) -> Wide:
 def wide_maximum(xp: Namespace, a: Any, b: Any) -> Wide:
     a, b = as_wide(xp, a), as_wide(xp, b)
     return wide_where(xp, _below(a, b), b, a)
+
+
+def _divide(a: Wide, b: Wide) -> Wide:
+    """``a / b`` as a pair: the float32 quotient ``q`` plus ``(a - q b) / b``, with the
+    residual exact (``q b`` by :func:`_two_prod`): right to about 2**-46 even where ``q``
+    is a few ulps off (an approximate division on an accelerator)."""
+    xp = a.xp
+    q = a.hi / b.hi
+    p, e = _two_prod(xp, q, b.hi)
+    residual = a - Wide(xp, *_fast_two_sum(p, e + q * b.lo))
+    return Wide(xp, *_fast_two_sum(q, residual.hi / b.hi))
 
 
 def _two_sum(a: Array, b: Array) -> tuple[Array, Array]:
@@ -706,11 +750,7 @@ def exp_steps(xp: Namespace, k: Array, log_rate: float, scale: float, kmax: int)
     for level, table in enumerate(tables):
         last = level == len(tables) - 1
         digit = rest if last else xp.mod(rest, base)
-        factor = (
-            Wide(xp, xp.take(table, digit), xp.take(_low_part(table), digit))
-            if xp.extended
-            else xp.take(table, digit)
-        )
+        factor = take_wide(xp, table, digit)
         result = factor if result is None else result * factor
         if not last:
             rest = xp.floordiv(rest, base)

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrcore
+from lrcore import precision
 from lrcore.precision import float32_bound, ulps
 from tests.catalog_cases import CASES, CONFORMANCE_DOMAIN, LONG, N, configs
 
@@ -27,6 +28,12 @@ def probe_steps(schedule: lrcore.Schedule) -> np.ndarray:
     start = np.arange(0, 1_000)
     around = [b + d for b in schedule.breakpoints() for d in (-2, -1, 0, 1, 2) if 0 <= b + d <= 2 * N]
     return np.unique(np.concatenate([stride, ends, start, np.asarray(around, dtype=np.int64)]))
+
+
+def near_ties(reference: np.ndarray) -> np.ndarray:
+    """The steps whose float64 reference lies within ``lrcore.precision.NEAR_TIE`` of a
+    float32 midpoint: there double-float arithmetic (~2**-46) cannot decide the rounding."""
+    return np.flatnonzero(precision.near_ties(reference))
 
 
 @pytest.mark.parametrize("name", sorted(LONG))
@@ -175,3 +182,60 @@ def test_a_float32_rounded_exponent_is_corrected() -> None:
     )
     ts = np.arange(202)
     assert ulps(s.values(ts), s.values(ts, bits=32, extended=False)).max() <= 5  # 8 with the exponent rounded
+
+
+# -- double-float evaluation (values(..., bits=32, extended=True)): float32(reference) ------
+
+# Cases whose formulas divide or take a square root, in float pairs (Wide / and sqrt), and
+# rising curves of those shapes, which the pairs evaluate from their nearer end.
+EXACT_IN_PAIRS: dict[str, lrcore.Schedule] = {
+    **{
+        f"long-{name}": LONG[name]
+        for name in (
+            "piecewise_linear", "inverse_time", "inverse_time_staircase", "inverse_sqrt",
+            "inverse_sqrt_timescale", "rex", "tanh", "warmup_stable_decay_sqrt", "cyclic_momentum",
+            "clip", "polynomial_cycle", "cosine_restarts_mult",
+        )
+    },
+    **{f"case-{name}": CASES[name] for name in ("polynomial_cycle", "cosine_restarts_mult", "cyclic_momentum")},
+    # start 10**5 below end: from the far end, the pairs keep ~2**-31 of the value (6 probe
+    # steps of this tanh were off)
+    "rising-rex": lrcore.rex(start=1e-7, end=0.01, steps=N),
+    "rising-tanh": lrcore.tanh(start=1e-7, end=0.01, steps=N),
+    "rising-1-sqrt": lrcore.warmup_stable_decay(
+        peak=1e-7, end=0.01, warmup=0, decay=N, total=N, decay_shape="1-sqrt"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(EXACT_IN_PAIRS))
+def test_extended_float32_is_the_rounded_reference(name: str) -> None:
+    """Every probe step of a ten-million-step case (every step of a catalog case) is
+    float32(reference), but for near-ties, which are at most 1 ulp off."""
+    schedule = EXACT_IN_PAIRS[name]
+    ts = np.arange(schedule.horizon or 20_000) if name.startswith("case-") else probe_steps(schedule)
+    reference = schedule.values(ts)
+    extended = schedule.values(ts, bits=32, extended=True)
+    assert extended.dtype == np.float32
+    bad = np.flatnonzero(extended != reference.astype(np.float32))
+    assert ulps(reference[bad], extended[bad]).max(initial=0) <= 1, (name, ts[bad][:5])
+    assert np.all(np.isin(bad, near_ties(reference))), (name, ts[bad][:5], reference[bad][:5])
+
+
+def test_wide_division_and_root_keep_about_46_bits() -> None:
+    """``/`` and ``sqrt`` of float pairs against float64: a float32 quotient or root alone
+    is ~2**-24 off; with its correction from an exact residual, within 2**-45 (magnitudes
+    2**-40 to 2**40: a correction below float32's smallest normal would lose bits)."""
+    from lrcore._namespace import Wide, numpy_namespace
+
+    xp = numpy_namespace(32, True)
+    rng = np.random.default_rng(7)
+    exact = [rng.uniform(0.5, 2.0, 20_000) * 2.0 ** rng.integers(-40, 40, 20_000) for _ in range(2)]
+    a, b = (Wide(xp, x.astype(np.float32), (x - x.astype(np.float32)).astype(np.float32)) for x in exact)
+    x, y = (w.hi.astype(np.float64) + w.lo for w in (a, b))  # the pairs' exact values
+    for got, want in ((a / b, x / y), (a.sqrt(), np.sqrt(x)), (1.5 / b, 1.5 / y), (a / 3, x / 3)):
+        value = got.hi.astype(np.float64) + got.lo
+        assert np.all(np.abs(value - want) <= 2.0**-45 * want)
+        assert np.all(got.hi == value.astype(np.float32))  # hi is the float32 nearest the pair
+    zero = Wide(xp, np.zeros(3, np.float32), np.zeros(3, np.float32))
+    assert np.all(zero.sqrt().hi == 0) and np.all(zero.sqrt().lo == 0)
