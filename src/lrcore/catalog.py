@@ -51,6 +51,13 @@ def _rising32(xp: Namespace, low: float, high: float) -> bool:
     return xp.bits == 32 and not xp.extended and low < high
 
 
+def _rising_powered(xp: Namespace, low: float, high: float) -> bool:
+    """:func:`_rising32`, and also in an ``extended`` namespace: a powered curve's pairs
+    cancel as well near a small ``start`` (``x ** p`` is right to 2**-47 of 1, not of
+    ``1 - x ** p``), so its ``1 - x ** p`` is computed directly there too."""
+    return xp.bits == 32 and low < high
+
+
 def _from_nearer_end(xp: Namespace, start: float, end: float, weight: Array, rest: Array) -> Array:
     """``end + (start - end) * weight`` for ``start < end``, given ``rest == 1 - weight``
     (both accurate): from ``start`` while ``weight >= 1/2``, else from ``end``."""
@@ -132,7 +139,7 @@ class Polynomial(Schedule):
             shaped = x * x
         else:
             shaped = power(xp, x, self.power)
-        if _rising32(xp, self.start, self.end):
+        if _rising_powered(xp, self.start, self.end):
             # 1 - x == t / horizon (horizon - remaining == t); past the first half of the
             # first cycle x <= 1/2 and 1 - x is exact enough as it is.
             if self.cycle:
@@ -177,7 +184,7 @@ class Cosine(Schedule):
             powered = shaped * shaped
         else:
             powered = power(xp, shaped, self.exponent)
-        if _rising32(xp, self.start, self.end):
+        if _rising_powered(xp, self.start, self.end):
             rest = xp.where(first_half, part, 1.0 - part)  # 1 - shaped
             lifted = one_minus_pow(xp, shaped, rest, self.exponent)
             return _from_nearer_end(xp, self.start, self.end, powered, lifted)

@@ -143,6 +143,12 @@ class JaxNamespace(Namespace):
         # The table is cast on the host (float64 -> float32 rounds once, as NumPy does).
         return jnp.take(jnp.asarray(np.asarray(table, dtype=dtype)), index, mode="clip")
 
+    def to_bits(self, x: Array) -> Array:
+        return lax.bitcast_convert_type(x, jnp.int32)
+
+    def from_bits(self, bits: Array) -> Array:
+        return lax.bitcast_convert_type(jnp.asarray(bits, jnp.int32), jnp.float32)
+
 
 def _narrow(x: Any) -> Any:
     """A double-float pair as its float32 ``hi`` (the float32 nearest it)."""
