@@ -30,7 +30,18 @@ import functools
 import math
 from typing import Any
 
-from ._namespace import Array, Namespace, Wide, _fast_two_sum, _low_part, _np, _two_prod, _two_sum, as_wide, wide_where
+from ._namespace import (
+    Array,
+    Namespace,
+    Wide,
+    _fast_two_sum,
+    _low_part,
+    _np,
+    _two_prod,
+    _two_sum,
+    as_wide,
+    wide_where,
+)
 
 _TABLE_BITS = 12  # 4096 table points: |u|, |t| <= 2**-13, so three series terms suffice
 _SIZE = 1 << _TABLE_BITS
@@ -133,7 +144,9 @@ def _expm1_small(xp: Namespace, s: Wide) -> Wide:
     """``exp(s) - 1`` for ``|s| <= 2**-12`` to about 2**-49 relative: the square is a pair."""
     square = _square(xp, s)
     sh = s.hi
-    return _add(s + Wide(xp, square.hi * 0.5, square.lo * 0.5), sh * square.hi * (1.0 / 6.0 + sh * (1.0 / 24.0)))
+    return _add(
+        s + Wide(xp, square.hi * 0.5, square.lo * 0.5), sh * square.hi * (1.0 / 6.0 + sh * (1.0 / 24.0))
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -371,7 +371,8 @@ EXACT_IN_PAIRS = [
     "constant", "linear", "cosine", "exponential", "exponential_staircase", "step", "multistep",
     "piecewise_constant", "cosine_restarts", "cyclic", "cyclic_triangular2", "one_cycle",
     "one_cycle_three_phase", "warmup_stable_decay", "warmup_stable_decay_cosine", "warmup",
-    "warmup_cosine_shape", "warmup_join_nested", "join", "scale", "per_epoch",
+    "warmup_cosine_shape", "warmup_join_nested", "join", "scale", "per_epoch", "polynomial",
+    "cosine_exponent",
 ]  # fmt: skip
 
 
@@ -430,8 +431,6 @@ def test_extended_is_never_worse_and_stays_in_the_trace():
     with pytest.raises(lrcore.ConfigError, match="extended"):
         JaxNamespace(64, extended=True)
     for name in (
-        "polynomial",
-        "cosine_exponent",
         "tanh",
         "rex",
         "cosine_restarts_mult",
