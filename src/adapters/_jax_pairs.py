@@ -1,4 +1,4 @@
-"""The three float-pair primitives of a float32 JAX namespace (SPEC section 7), shared by
+"""The float-pair primitives of a float32 JAX namespace (SPEC section 7), shared by
 the optax adapter's namespace and the Keras one on the JAX backend. Importing it imports
 jax only (no optax, no keras)."""
 
@@ -23,12 +23,14 @@ def _barrier() -> Any:
 _optimization_barrier = _barrier()
 
 
-def split(x: Any) -> tuple[Any, Any]:
-    """``x == hi + lo`` exactly, ``hi`` the float32 ``x`` with its low 12 bits masked (a bit
-    operation, which no float rewrite touches)."""
-    bits = lax.bitcast_convert_type(x, jnp.int32)
-    hi = lax.bitcast_convert_type(bits & jnp.int32(-4096), jnp.float32)
-    return hi, x - hi
+def to_bits(x: Any) -> Any:
+    """A float32 array's bit patterns as int32."""
+    return lax.bitcast_convert_type(x, jnp.int32)
+
+
+def from_bits(bits: Any) -> Any:
+    """int32 bit patterns as the float32 array they encode."""
+    return lax.bitcast_convert_type(jnp.asarray(bits, jnp.int32), jnp.float32)
 
 
 def opaque(values: tuple[Any, Any]) -> tuple[Any, Any]:

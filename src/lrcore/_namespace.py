@@ -29,6 +29,7 @@ from ._errors import ConfigError
 Array = Any
 
 _SIN_LEVEL_LIMIT = 1 << 24  # beyond this a float32 step count is no longer exact
+_WIDE_MAX_EXPONENT = 1024.0  # an extended power's ``e * p * 4096`` fits int32 (_wide_math)
 
 
 def _np() -> Any:
@@ -55,8 +56,9 @@ class Namespace:
     def split(self, x: Array) -> tuple[Array, Array]:
         """``x == hi + lo`` exactly, each with at most 12 significant bits, by masking the
         low 12 bits of ``x``'s float32 bit pattern (no float operation a compiler could
-        rewrite). Only namespaces with ``extended`` implement it."""
-        raise NotImplementedError
+        rewrite). Only namespaces with ``extended`` use it."""
+        hi = self.from_bits(self.to_bits(x) & -4096)
+        return hi, x - hi
 
     def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
         """Float constants hidden from the compiler's algebraic simplifier (XLA folds
@@ -132,6 +134,17 @@ class Namespace:
         known false, else None."""
         return None
 
+    # Bit operations of an ``extended`` namespace (:mod:`lrcore._wide_math` reads a float's
+    # exponent and builds powers of two with them: exact, and nothing a compiler rewrites).
+
+    def to_bits(self, x: Array) -> Array:
+        """The bit pattern of the float32 array ``x`` as int32 (a bitcast)."""
+        raise NotImplementedError
+
+    def from_bits(self, bits: Array) -> Array:
+        """The float32 array whose bit patterns are the integers ``bits`` (a bitcast)."""
+        raise NotImplementedError
+
 
 class NumpyNamespace(Namespace):
     """NumPy, in float64 (the reference) or float32 (the same arithmetic as a float32
@@ -149,12 +162,6 @@ class NumpyNamespace(Namespace):
         self.float = np.float64 if bits == 64 else np.float32
         self.int_max = (1 << 63) - 1
         self.extended = extended
-
-    def split(self, x: Array) -> tuple[Array, Array]:
-        np = self.np
-        x = np.asarray(x, dtype=np.float32)
-        hi = (x.view(np.int32) & np.int32(-4096)).view(np.float32)
-        return hi, x - hi
 
     def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
         return values  # NumPy evaluates as written
@@ -235,6 +242,12 @@ class NumpyNamespace(Namespace):
             return False
         return None
 
+    def to_bits(self, x: Array) -> Array:
+        return self.np.asarray(x, dtype=self.np.float32).view(self.np.int32)
+
+    def from_bits(self, bits: Array) -> Array:
+        return self.np.asarray(bits).astype(self.np.int32).view(self.np.float32)
+
 
 @functools.lru_cache(maxsize=8)
 def numpy_namespace(bits: int = 64, extended: bool | None = None) -> NumpyNamespace:
@@ -294,7 +307,20 @@ def power(xp: Namespace, x: Array, p: float) -> Array:
     reference by ``|ln x| * (p - float32(p))`` relative: 14 ulps for ``p = 1.0827809...`` at
     ``x = 6e-5`` (a cosine's last steps). Split ``p = hi + lo`` with ``hi = float32(p)``:
     ``x ** hi * x ** lo``, where ``x ** lo`` is a number near 1 that carries the correction.
+
+    An ``extended`` namespace returns a :class:`Wide` pair, for ``0 <= x <= 1``: a product
+    for a small whole ``p``, else :func:`lrcore._wide_math.wide_power` (double-float ``log2``
+    and ``exp2`` from tables, float32(reference) to the last bit).
     """
+    if xp.extended and p <= _WIDE_MAX_EXPONENT:
+        if p == int(p) and p <= 4:
+            product = as_wide(xp, x)
+            for _ in range(int(p) - 1):
+                product = product * x
+            return product
+        from ._wide_math import wide_power
+
+        return wide_power(xp, x, p)
     if xp.bits == 32 and not xp.extended:
         np = _np()
         hi = float(np.float32(p))
@@ -331,9 +357,17 @@ def one_minus_pow(xp: Namespace, x: Array, rest: Array, p: float) -> Array:
     5.000001e-07
     >>> round((np.float32(1) - np.sqrt(x)).item(), 13)  # the direct form: 7% off
     5.364418e-07
+
+    In an ``extended`` namespace (pairs in, a :class:`Wide` out) a fractional ``p`` is
+    ``-expm1(p * ln(1 - rest))`` in double-float (:func:`lrcore._wide_math.wide_one_minus_pow`),
+    to the last bit of float32 wherever ``x ** p >= 1/2``; a whole ``p`` is the sums below.
     """
     n = math.floor(p)
     f = p - n
+    if xp.extended and f != 0.0 and p <= _WIDE_MAX_EXPONENT:
+        from ._wide_math import wide_one_minus_pow
+
+        return wide_one_minus_pow(xp, x, rest, p)
     whole = power = None
     if n:
         geometric: Array = 1.0

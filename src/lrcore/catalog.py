@@ -55,11 +55,12 @@ def _rising32(xp: Namespace, low: float, high: float) -> bool:
 
 
 def _rising(xp: Namespace, low: float, high: float) -> bool:
-    """:func:`_rising32`, float pairs included, for the shapes whose ``1 - w`` is a pair too
-    (rex, tanh, 1-sqrt): ``end + (start - end) * w`` in pairs keeps ~2**-48 of ``end``, not
-    of the value, which near a ``start`` 10**5 times smaller is ~2**-31 of it (randomly
-    drawn rising tanh curves: 36 steps in 480,000 off float32(reference), 1 from the
-    nearer end)."""
+    """Whether a float32 curve from ``low`` up to ``high`` is evaluated from its nearer end,
+    float pairs included: ``end + (start - end) * w`` keeps ~2**-48 of ``end`` in pairs, not
+    of the value, which near a ``start`` 10**5 times smaller is ~2**-31 of it (randomly drawn
+    rising tanh curves: 36 steps in 480,000 off float32(reference), 1 from the nearer end),
+    and a powered ``x ** p`` is right to 2**-47 of 1, not of ``1 - x ** p``. So ``1 - w`` is
+    computed directly (for rex, tanh, 1-sqrt and the powered shapes)."""
     return xp.bits == 32 and low < high
 
 
@@ -145,7 +146,7 @@ class Polynomial(Schedule):
             shaped = x * x
         else:
             shaped = power(xp, x, self.power)
-        if _rising32(xp, self.start, self.end):
+        if _rising(xp, self.start, self.end):
             # 1 - x == t / horizon (horizon - remaining == t); past the first half of the
             # first cycle x <= 1/2 and 1 - x is exact enough as it is.
             if self.cycle:
@@ -190,7 +191,7 @@ class Cosine(Schedule):
             powered = shaped * shaped
         else:
             powered = power(xp, shaped, self.exponent)
-        if _rising32(xp, self.start, self.end):
+        if _rising(xp, self.start, self.end):
             rest = xp.where(first_half, part, 1.0 - part)  # 1 - shaped
             lifted = one_minus_pow(xp, shaped, rest, self.exponent)
             return _from_nearer_end(xp, self.start, self.end, powered, lifted)

@@ -56,11 +56,6 @@ class KerasNamespace(Namespace):
 
     # Float pairs (SPEC section 7) on the JAX backend, where Keras tensors are JAX arrays.
 
-    def split(self, x: Array) -> tuple[Array, Array]:
-        from .. import _jax_pairs
-
-        return _jax_pairs.split(x)
-
     def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
         from .. import _jax_pairs
 
@@ -70,6 +65,16 @@ class KerasNamespace(Namespace):
         from .. import _jax_pairs
 
         return _jax_pairs.pair(value)
+
+    def to_bits(self, x: Array) -> Array:
+        from .. import _jax_pairs
+
+        return _jax_pairs.to_bits(x)
+
+    def from_bits(self, bits: Array) -> Array:
+        from .. import _jax_pairs
+
+        return _jax_pairs.from_bits(bits)
 
     def _scalar(self, value: Any, like: Any = None) -> Any:
         """A Python or NumPy number as a tensor of ``like``'s dtype (or ours)."""

@@ -61,9 +61,6 @@ class JaxNamespace(Namespace):
         if extended:
             self.name += "-extended"
 
-    def split(self, x: Array) -> tuple[Array, Array]:
-        return pairs.split(x)
-
     def opaque(self, values: tuple[Array, Array]) -> tuple[Array, Array]:
         return pairs.opaque(values)
 
@@ -131,6 +128,12 @@ class JaxNamespace(Namespace):
         dtype = self.float if table.dtype.kind == "f" else self.int
         # The table is cast on the host (float64 -> float32 rounds once, as NumPy does).
         return jnp.take(jnp.asarray(np.asarray(table, dtype=dtype)), index, mode="clip")
+
+    def to_bits(self, x: Array) -> Array:
+        return pairs.to_bits(x)
+
+    def from_bits(self, bits: Array) -> Array:
+        return pairs.from_bits(bits)
 
 
 def namespace(bits: int | None = None, *, extended: bool = True) -> JaxNamespace:
