@@ -657,7 +657,9 @@ class Cyclic(Schedule):
         """torch's ``max_momentum - (max_momentum - base_momentum) * shaped * scale``, written
         as ``base + (max - base) * ((1 - shaped) + shaped * (1 - scale))``: non-negative terms,
         so a momentum curve running down near 0 keeps its precision in float32 (``1 - shaped``
-        is an exact ratio of integers)."""
+        is an exact ratio of integers). ``base + (max - base)`` can round one float64 ulp
+        above ``max`` where torch's form gives ``max`` (the top of each cycle): the sum is
+        held at ``max``."""
         span = self.max_momentum - self.base_momentum
         below = xp.where(
             into <= self.up,
@@ -665,12 +667,12 @@ class Cyclic(Schedule):
             fraction(xp, xp.maximum(into - self.up, 0), down),
         )
         if self.mode == "triangular" or (self.mode == "exp_range" and self.gamma == 1.0):
-            return self.base_momentum + span * below
+            return xp.minimum(self.base_momentum + span * below, self.max_momentum)
         if self.mode == "triangular2":
             shrunk = _one_minus_power(xp, cycle, math.log(0.5))
         else:
             shrunk = _one_minus_power(xp, t, math.log(self.gamma))
-        return self.base_momentum + span * (below + shaped * shrunk)
+        return xp.minimum(self.base_momentum + span * (below + shaped * shrunk), self.max_momentum)
 
 
 class OneCycle(Schedule):

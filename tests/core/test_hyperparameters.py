@@ -293,3 +293,19 @@ def test_combinators_that_would_drop_the_side_refuse_it(build: object, path: str
     assert "momentum" in str(error.value)
     # The same composition without the side builds.
     lrcore.warmup(lrcore.one_cycle(peak=0.1, total=300, warmup_fraction=0.27), steps=10)
+
+
+def test_cyclic_momentum_tops_out_at_max_momentum() -> None:
+    # base + (max - base) rounded one float64 ulp above max at each cycle's top (found by the
+    # test above); torch's max - (max - base) * 0 is max itself
+    s = lrcore.cyclic(
+        low=0.01,
+        high=0.1,
+        up=1,
+        mode="triangular2",
+        base_momentum=0.34515155414671644,
+        max_momentum=0.999,
+        cycle_momentum=True,
+    )
+    tops = s.hyperparameters()["momentum"].values(np.arange(0, 40, 2))
+    assert np.all(tops == 0.999)
