@@ -26,7 +26,10 @@ class TorchNamespace(Namespace):
     """The core's array namespace over torch tensors (int64 steps, float64 or float32),
     for evaluating a schedule on a device: ``schedule.evaluate(steps, namespace("cuda"))``.
 
-    The scheduler itself does not need it (it reads the host float64 reference).
+    The scheduler itself does not need it (it reads the host float64 reference). In float32
+    it takes the core's plain float32 path (within ``lrcore.precision.float32_bound`` ulps):
+    torch computes in float64 on every device that matters, which gives float32(reference)
+    after one rounding.
     """
 
     int_max = _INT_MAX
