@@ -706,6 +706,18 @@ def take_wide(xp: Namespace, table: Any, index: Array) -> Array:
     return Wide(xp, xp.take(table, index), xp.take(_low_part(table), index))
 
 
+def filled(xp: Namespace, like: Array, value: float) -> Array:
+    """``value`` at every step of ``like``: :meth:`Namespace.fill`, and in an ``extended``
+    namespace the pair nearest ``value`` where float32 does not hold it (a constant that
+    later meets a product or a sum must keep its ~48 bits, like every other value)."""
+    out = xp.fill(like, value)
+    if not xp.extended or float(_np().float32(value)) == value:
+        return out
+    hi, lo = xp.pair(value)
+    zero = xp.fill(like, 0.0)
+    return Wide(xp, zero + hi, zero + lo)
+
+
 def square_root(xp: Namespace, x: Array) -> Array:
     """``xp.sqrt(x)``; a :class:`Wide` pair's root is a pair (:meth:`Wide.sqrt`)."""
     return x.sqrt() if isinstance(x, Wide) else xp.sqrt(x)
@@ -771,7 +783,7 @@ def exp_steps(xp: Namespace, k: Array, log_rate: float, scale: float, kmax: int)
     ``extended`` namespace, a product of float pairs).
     """
     if scale == 0.0 or log_rate == 0.0:
-        return xp.fill(k, scale)
+        return filled(xp, k, scale)
     if log_rate < 0:
         # Past this the float64 value is zero: clamping there keeps the tables small.
         kmax = min(kmax, int(min(800.0 / -log_rate, kmax)) + 1)

@@ -35,11 +35,11 @@ from ._namespace import (
     Namespace,
     Wide,
     _fast_two_sum,
-    _low_part,
     _np,
     _two_prod,
     _two_sum,
     as_wide,
+    take_wide,
     wide_where,
 )
 
@@ -62,7 +62,7 @@ def wide_power(xp: Namespace, x: Any, p: float) -> Wide:
     z = _add(z, low * -_UNIT)  # exact: low / 4096 is the multiple of 2**-12 nearest z
     units = units + whole
     q = xp.floordiv(units, _SIZE)
-    step = _take_pair(xp, _exp2_table(), units - q * _SIZE)
+    step = take_wide(xp, _exp2_table(), units - q * _SIZE)
     t = z * math.log(2.0)
     th = t.hi
     # exp(t) - 1 = t + t**2 / 2 + t**3 / 6 (+ 2**-58): the square's low part is th * t.lo
@@ -83,7 +83,7 @@ def wide_one_minus_pow(xp: Namespace, x: Any, rest: Any, p: float) -> Wide:
     index = xp.minimum(xp.maximum(-whole, 0), _EXPM1_ROWS - 1)
     s = _add(w, xp.to_float(index) * _UNIT)
     below, scale = _expm1_tables()
-    shrunk = _take_pair(xp, below, index) + _take_pair(xp, scale, index) * _expm1_small(xp, s)
+    shrunk: Wide = take_wide(xp, below, index) + take_wide(xp, scale, index) * _expm1_small(xp, s)
     return -shrunk
 
 
@@ -103,7 +103,7 @@ def _log2_parts(xp: Namespace, x: Wide, p: float) -> tuple[Array, Wide]:
     # u = x * r_j * 2**-e - 1, |u| <= 2**-13
     scale = xp.take(ratios, j) * xp.from_bits((254 - field) * _MANTISSA)
     u = _product_minus_one(xp, x, scale)
-    z = _take_pair(xp, rest_j, j) + _log1p_small(xp, u) * (p / math.log(2.0))
+    z = take_wide(xp, rest_j, j) + _log1p_small(xp, u) * (p / math.log(2.0))
     fe = xp.to_float(e)
     for piece in pieces:  # p * e beyond its multiple of 2**-12, each product exact
         z = _add(z, fe * piece)
@@ -123,7 +123,7 @@ def _p_ln_one_minus(xp: Namespace, x: Wide, rest: Wide, p: float) -> Wide:
     r = xp.take(ratios, index)
     dh, de = _two_prod(xp, d.hi, r)
     u = _add(-Wide(xp, *_fast_two_sum(dh, de + d.lo * r)), xp.take(shifts, index))
-    near = (_take_pair(xp, logs, index) + _log1p_small(xp, u)) * p
+    near: Wide = (take_wide(xp, logs, index) + _log1p_small(xp, u)) * p
     if p >= 1.0:
         return near  # x ** p >= 1/2 only where rest <= 1/2
     # rest > 1/2 (x < 1/2): p * log2(x) as wide_power finds it (the same operations, which a
@@ -185,10 +185,6 @@ def _nearest(xp: Namespace, v: Array) -> tuple[Array, Array]:
     rounder = xp.pair(_ROUNDER)[0]
     shifted = v + rounder
     return xp.to_bits(shifted) - _ROUNDER_BITS, shifted - rounder
-
-
-def _take_pair(xp: Namespace, table: Any, index: Array) -> Wide:
-    return Wide(xp, xp.take(table, index), xp.take(_low_part(table), index))
 
 
 def _pieces(value: float, count: int) -> tuple[float, ...]:

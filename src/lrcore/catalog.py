@@ -21,6 +21,7 @@ from ._namespace import (
     clamp_steps,
     count_reached,
     exp_steps,
+    filled,
     fits,
     fraction,
     one_minus_pow,
@@ -82,7 +83,7 @@ class Constant(Schedule):
     value: float = param(Rate())
 
     def formula(self, t: Array, xp: Namespace) -> Array:
-        return xp.fill(t, self.value)
+        return filled(xp, t, self.value)
 
     @property
     def horizon(self) -> int | None:
@@ -246,7 +247,7 @@ class Exponential(Schedule):
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         if not fits(xp, self.begin):
-            return xp.fill(t, self.start)
+            return filled(xp, t, self.start)
         elapsed = xp.maximum(t - self.begin, 0)
         log_rate = math.log(self.rate)
         if self.staircase:
@@ -312,7 +313,7 @@ class Multistep(Schedule):
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()
         levels = self.start * np.power(self.gamma, np.arange(len(self.milestones) + 1, dtype=np.float64))
-        return xp.take(levels, count_reached(xp, t, self.milestones))
+        return take_wide(xp, levels, count_reached(xp, t, self.milestones))
 
     @property
     def horizon(self) -> int | None:
@@ -338,7 +339,9 @@ class PiecewiseConstant(Schedule):
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()
-        return xp.take(np.asarray(self.values_, dtype=np.float64), count_reached(xp, t, self.boundaries_))
+        return take_wide(
+            xp, np.asarray(self.values_, dtype=np.float64), count_reached(xp, t, self.boundaries_)
+        )
 
     def check(self) -> None:
         if len(self.values_) != len(self.boundaries_) + 1:
@@ -377,7 +380,7 @@ class PiecewiseLinear(Schedule):
         b = np.asarray(self.boundaries_, dtype=np.int64)
         v = np.asarray(self.values_, dtype=np.float64)
         if len(b) == 1:
-            return xp.fill(t, float(v[0]))
+            return filled(xp, t, float(v[0]))
         segment = xp.minimum(count_reached(xp, t, self.boundaries_[1:-1]), len(b) - 2)
         lo = xp.take(_int_table(xp, b[:-1]), segment)
         length = xp.take(_int_table(xp, np.diff(b)), segment)
@@ -505,7 +508,7 @@ class CosineRestarts(Schedule):
         part = amp * sin2_quarter_cycles(xp, xp.minimum(done, remaining), cycle, lengths)
         if _rising32(xp, self.start, self.end):
             # each cycle's first value from the host, rounded once (end + amp cancels)
-            top = xp.take(self.end + span * decays, cycle)
+            top = take_wide(xp, self.end + span * decays, cycle)
         else:
             top = self.end + amp
         return xp.where(done <= remaining, top - part, self.end + part)
@@ -819,7 +822,7 @@ class WarmupStableDecay(Schedule):
             )
 
     def formula(self, t: Array, xp: Namespace) -> Array:
-        value = xp.fill(t, self.peak)
+        value = filled(xp, t, self.peak)
         if self.decay:
             begin = self.total - self.decay
             t_end = clamp_steps(xp, t, self.total)
@@ -939,7 +942,9 @@ class Table(Schedule):
 
     def formula(self, t: Array, xp: Namespace) -> Array:
         np = _np()
-        return xp.take(np.asarray(self.values_, dtype=np.float64), clamp_steps(xp, t, len(self.values_) - 1))
+        return take_wide(
+            xp, np.asarray(self.values_, dtype=np.float64), clamp_steps(xp, t, len(self.values_) - 1)
+        )
 
     @property
     def horizon(self) -> int | None:

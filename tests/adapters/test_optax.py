@@ -16,8 +16,7 @@ import pytest
 
 from tests.catalog_cases import CASES
 from tests.conftest import require
-from tests.core.test_precision import EXACT_IN_PAIRS as PAIRS_ON_THE_HOST
-from tests.core.test_precision import near_ties, probe_steps
+from tests.core.test_precision import RISING_PAIRS, near_ties, probe_steps
 
 pytestmark = pytest.mark.optax
 
@@ -417,12 +416,12 @@ def test_extended_over_a_ten_million_step_horizon(s):
     assert np.all(np.isin(bad, near_ties(reference))), (bad, reference[bad])
 
 
-@pytest.mark.parametrize("name", [name for name in PAIRS_ON_THE_HOST if name.startswith("rising-")])
+@pytest.mark.parametrize("name", list(RISING_PAIRS))
 def test_extended_rising_curves_are_the_rounded_reference(name):
     """Rising curves in pairs are evaluated from their nearer end too (from the far end the
     pairs keep ~2**-48 of ``end``, not of the value near a small ``start``): the host's
     probe steps, under jit."""
-    s = PAIRS_ON_THE_HOST[name]
+    s = RISING_PAIRS[name]
     counts = np.concatenate([probe_steps(s), [INT32_MAX - 1, INT32_MAX]])
     applied = np.asarray(extended_fn(s)(jnp.asarray(counts, jnp.int32)))
     reference = s.values(counts)
