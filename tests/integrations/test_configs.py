@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import lrcore
-from lrcore.precision import float32_bound, ulps
 from tests.catalog_cases import CASES
 from tests.conftest import require
+from tests.contract import assert_float32_reference
 from tests.integrations import PLAN
 
 pytestmark = pytest.mark.integrations
@@ -125,8 +125,9 @@ def test_one_schedule_file_for_a_torch_run_and_a_jax_run():
     assert lr == lro.schedule(plan)
     counts = jax.numpy.arange(cfg.updates)
     values = np.asarray(jax.jit(jax.vmap(lr))(counts))
-    distance = ulps(plan.values(np.arange(cfg.updates)), values)
-    assert distance.max() <= (0 if jax.config.jax_enable_x64 else float32_bound(plan))
+    assert_float32_reference(
+        values, plan.values(np.arange(cfg.updates)), "optax", near_ties=not jax.config.jax_enable_x64
+    )
 
 
 def test_hydra_target_builds_a_plateau_and_the_adapters():
