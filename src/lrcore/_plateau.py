@@ -65,7 +65,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ._errors import ConfigError
-from ._namespace import Array, Namespace, numpy_namespace
+from ._namespace import Array, Namespace, numpy_namespace, take_wide
 from ._params import Binding, Choice, Count, NestedOrRate, Rate, Real, host_step, param, parse_duration
 from ._schedule import Declared, Schedule
 from .catalog import Constant
@@ -237,6 +237,17 @@ class Plateau(Declared):
         cooldown = xp.where(reduce, self.cooldown, cooldown)
         bad = xp.where(reduce, 0, bad)
         return PlateauState(best, bad, cooldown, level, reductions, reports + 1)
+
+    def level_pair(self, xp: Namespace, level: Array, reductions: Array) -> Array:
+        """The level to scale a schedule inner by: in an ``extended`` (float pair) namespace
+        the float64 chain's level after ``reductions`` as a pair, so that the product rounds
+        to float32(reference) (a float32 level is up to 2**-25 off the float64 one); else
+        (and past the tabulated chain) ``level`` itself."""
+        if not xp.extended or self.plain:
+            return level
+        levels, _ = _chain(self.initial_level, self.factor, self.level_floor, self.eps)
+        n = len(levels)
+        return xp.where(reductions < n, take_wide(xp, levels, xp.minimum(reductions, n - 1)), level)
 
     def _reduced(self, xp: Namespace, level: Array, reductions: Array) -> tuple[Array, Array]:
         """The level one reduction would give, and whether it applies (``> eps``)."""

@@ -52,9 +52,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
-from lrcore._namespace import narrow
+from lrcore._namespace import Wide, narrow
 from lrcore._plateau import Plateau, PlateauState, ready_plateau
 
 from .array_namespace import namespace
@@ -89,11 +90,19 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.state: PlateauState = state
         xp = namespace()
         self.level = keras.Variable(state.level, dtype=xp.float, trainable=False, name="lrcore_plateau_level")
+        # float32-only backends (JAX): the float64 level's low part, so that the level is a
+        # float pair and the scaled rate float32(reference)
+        self.level_low = keras.Variable(
+            _low(state.level), dtype="float32", trainable=False, name="lrcore_plateau_level_low"
+        )
 
     def __call__(self, step: Any) -> Any:
         xp = namespace()
         t = xp.as_int(step)
         level = ops.cast(self.level.value, xp.float)
+        if xp.extended:
+            # (opaque: on JAX the values are compile-time constants to XLA)
+            level = Wide(xp, *xp.opaque((level, ops.cast(self.level_low.value, xp.float))))
         return ops.cast(narrow(self.plateau.evaluate(t, xp, level)), "float32")
 
     def set_state(self, state: PlateauState) -> bool:
@@ -102,6 +111,7 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.state = state
         if changed:
             self.level.assign(state.level)
+            self.level_low.assign(_low(state.level))
         return changed
 
     def get_config(self) -> dict[str, Any]:
@@ -109,6 +119,11 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __repr__(self) -> str:
         return f"PlateauSchedule({self.plateau!r})"
+
+
+def _low(level: float) -> float:
+    """``level - float32(level)``: the low half of the level's float pair."""
+    return float(np.float32(level - float(np.float32(level))))
 
 
 def plateau_schedule(

@@ -24,7 +24,7 @@ The state machine is the core's own (``Plateau.transition``) traced over
 ``jax_enable_x64`` it runs in float64, exactly the host reference (torch's arithmetic).
 In JAX's default float32 the metric and ``best`` are float32, so a metric within float32
 rounding of the improvement bound (``best * (1 - threshold)``) may be judged differently
-from float64; the learning-rate levels are looked up from the float64 chain, so they stay
+from float64; the learning-rate levels are looked up from the float64 chain (as float pairs), so the learning rate stays
 ``float32(reference)`` exactly. ``nonfinite="raise"`` raises for a concrete metric; a
 traced one cannot raise inside ``jit`` and counts as a bad epoch.
 """
@@ -109,7 +109,8 @@ def plateau_transform(
         del params
         xp = namespace(bits)
         core = _arrays(plateau, plateau.initial_state(), xp)
-        lr = narrow(plateau.evaluate(jnp.zeros((), xp.int), xp, core.level))
+        level = plateau.level_pair(xp, core.level, core.reductions)
+        lr = narrow(plateau.evaluate(jnp.zeros((), xp.int), xp, level))
         return PlateauTransformState(jnp.zeros((), xp.int), *core, lr)
 
     def update_fn(
@@ -133,7 +134,7 @@ def plateau_transform(
             core = PlateauState(
                 *(jnp.where(report, new, old) for new, old in zip(reported, core, strict=True))
             )
-        lr = narrow(plateau.evaluate(state.count, xp, core.level))
+        lr = narrow(plateau.evaluate(state.count, xp, plateau.level_pair(xp, core.level, core.reductions)))
         step = (sign * lr).astype(xp.float)
         updates = jax.tree.map(lambda g: (step * g.astype(step.dtype)).astype(g.dtype), updates)
         count = optax.safe_increment(state.count)
