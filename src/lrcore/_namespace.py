@@ -29,6 +29,7 @@ from ._errors import ConfigError
 Array = Any
 
 _SIN_LEVEL_LIMIT = 1 << 24  # beyond this a float32 step count is no longer exact
+_DIGITS_REACH = (1 << 31) - 1  # int32 steps (SPEC 7): an extended sine's three digits reach this far
 _WIDE_MAX_EXPONENT = 1024.0  # an extended power's ``e * p * 4096`` fits int32 (_wide_math)
 
 
@@ -434,11 +435,20 @@ def sin2_quarter(
     In float32, ``k = hi * base + lo`` splits the angle as ``A + B`` and
     ``sin(A + B)**2 == sin(A)**2 + sin(B)**2 * cos(2A) + sin(2A) * sin(2B) / 2``: a sum
     of non-negative table products for ``A <= pi/4``, so no cancellation and no
-    squaring of a rounded value.
+    squaring of a rounded value. In an ``extended`` namespace, ``kmax >= 2**24`` takes
+    three digits (:func:`_sin2_digits`) up to int32's reach; beyond it (and in plain float32)
+    ``sin`` of a float32 angle, a few ulps off.
     """
     if kmax is None:
         kmax = math.ceil(length)
     k = xp.minimum(xp.maximum(k, 0), kmax)
+    if xp.extended and _SIN_LEVEL_LIMIT <= kmax <= _DIGITS_REACH:
+        # a float32 step count is no longer exact: three integer digits, in pairs
+        tables, base = _sin_digit_tables(float(length), float(offset), int(kmax))
+        high = xp.floordiv(k, base * base)
+        rest = k - high * (base * base)
+        middle = xp.floordiv(rest, base)
+        return _sin2_digits(xp, tables, high, middle, rest - middle * base)
     if xp.bits == 64 or kmax >= _SIN_LEVEL_LIMIT:
         x = xp.to_float(k) + offset if offset else xp.to_float(k)
         s = xp.sin(x * (math.pi / 2 / length))
@@ -477,8 +487,11 @@ def sin2_quarter_cycles(xp: Namespace, k: Array, cycle: Array, lengths: Sequence
     """``sin(pi/2 * k / lengths[cycle]) ** 2`` for integer ``0 <= k <= lengths[cycle]``:
     :func:`sin2_quarter` for cycles of different lengths (SGDR with ``cycle_mult``).
 
-    In float32 each cycle shorter than 2**24 steps gets its own digit tables, stored end
-    to end; longer cycles (where a float32 step is no longer exact) use ``sin`` directly.
+    In plain float32 each cycle shorter than 2**24 steps gets its own digit tables, stored
+    end to end; longer cycles (where a float32 step is no longer exact) use ``sin`` directly,
+    a few ulps off. An ``extended`` namespace takes three digits of ``k`` for every cycle
+    that starts within int32 steps (:func:`_sin2_digits`, tables end to end too), and ``sin``
+    only past them (NumPy's int64 steps beyond 2**31).
 
     A cycle longer than ``xp.int_max`` (SGDR's ``first_cycle * cycle_mult ** i`` in int32
     steps) is evaluated from its true length, a float table: the caller's remaining steps,
@@ -491,9 +504,9 @@ def sin2_quarter_cycles(xp: Namespace, k: Array, cycle: Array, lengths: Sequence
     _check_cycles_fit(xp, lengths)
     length = xp.take(np.minimum(np.asarray(lengths, dtype=np.int64), xp.int_max), cycle)
     k = xp.minimum(xp.maximum(k, 0), length)
-    true_length = xp.take(np.asarray(lengths, dtype=np.float64), cycle)
-    direct_sin = xp.sin(xp.to_float(k) * (math.pi / 2) / true_length)
-    direct = direct_sin * direct_sin
+    if xp.extended:
+        return _sin2_cycles_in_digits(xp, k, cycle, lengths)
+    direct = _sin2_direct(xp, k, cycle, lengths)
     if xp.bits == 64:
         return direct
     tabled = tuple(n for n in lengths if n < _SIN_LEVEL_LIMIT)
@@ -507,17 +520,121 @@ def sin2_quarter_cycles(xp: Namespace, k: Array, cycle: Array, lengths: Sequence
     lo = k - hi * base
     hi = xp.minimum(hi + xp.take(hi_at, index), len(sin2_a) - 1)
     lo = xp.minimum(lo + xp.take(lo_at, index), len(sin2_b) - 1)
-    if xp.extended:
-        wide = (
-            take_wide(xp, sin2_a, hi)
-            + take_wide(xp, sin2_b, lo) * take_wide(xp, cos_2a, hi)
-            + take_wide(xp, half_sin_2a, hi) * take_wide(xp, sin_2b, lo)
-        )
-        return xp.where(cycle <= last, wide, direct)
     value = (xp.take(sin2_a, hi) + xp.take(sin2_b, lo) * xp.take(cos_2a, hi)) + xp.take(
         half_sin_2a, hi
     ) * xp.take(sin_2b, lo)
     return xp.where(cycle <= last, value, direct)
+
+
+def _sin2_direct(xp: Namespace, k: Array, cycle: Array, lengths: Sequence[int]) -> Array:
+    """``sin(k * (pi/2) / length) ** 2`` in the namespace's floats (float64: the reference)."""
+    true_length = xp.take(_np().asarray(lengths, dtype=_np().float64), cycle)
+    direct_sin = xp.sin(xp.to_float(k) * (math.pi / 2) / true_length)
+    return direct_sin * direct_sin
+
+
+def _sin2_cycles_in_digits(xp: Namespace, k: Array, cycle: Array, lengths: Sequence[int]) -> Array:
+    """:func:`sin2_quarter_cycles` in pairs: three digits of ``k`` in each cycle's base."""
+    reach = _digit_cycles(tuple(lengths))
+    tables, bases, kmaxes, at = _cycle_digit_tables(reach)
+    last = len(reach) - 1
+    index = xp.minimum(cycle, last)
+    # NumPy's int64 steps go past int32's reach, and past the tables: ``sin`` there
+    beyond = xp.int_max > _DIGITS_REACH
+    inside = (cycle <= last) & (k <= xp.take(kmaxes, index)) if beyond else None
+    digits = xp.where(inside, k, 0) if beyond else k
+    base = xp.take(bases, index)
+    square = base * base
+    high = xp.floordiv(digits, square)
+    rest = digits - high * square
+    middle = xp.floordiv(rest, base)
+    low = rest - middle * base
+    value = _sin2_digits(
+        xp,
+        tables,
+        high + xp.take(at[0], index),
+        middle + xp.take(at[1], index),
+        low + xp.take(at[2], index),
+    )
+    if not beyond:
+        return value
+    return xp.where(inside, value, _sin2_direct(xp, k, cycle, lengths))
+
+
+def _sin2_digits(xp: Namespace, tables: tuple[Any, ...], a: Array, b: Array, c: Array) -> Wide:
+    """``sin(A + B + C) ** 2`` from digit tables of the angles (index ``a``, ``b``, ``c``), in
+    pairs: ``sin(A + D)**2 == sin(A)**2 + sin(D)**2 cos(2A) + sin(2A) sin(2D) / 2`` with
+    ``D = B + C`` by the same rule, ``sin(2D) == sin(2B) cos(2C) + cos(2B) sin(2C)``: all
+    terms non-negative for angles up to pi/4 (no cancellation), ~2**-46 relative.
+    """
+    sin2_a, cos_2a, half_sin_2a = (take_wide(xp, t, a) for t in tables[0:3])
+    sin2_b, cos_2b, sin_2b = (take_wide(xp, t, b) for t in tables[3:6])
+    sin2_c, cos_2c, sin_2c = (take_wide(xp, t, c) for t in tables[6:9])
+    half_sin_2c = Wide(xp, sin_2c.hi * 0.5, sin_2c.lo * 0.5)  # exact
+    sin2_d = sin2_b + sin2_c * cos_2b + sin_2b * half_sin_2c
+    sin_2d = sin_2b * cos_2c + cos_2b * sin_2c
+    result: Wide = sin2_a + sin2_d * cos_2a + half_sin_2a * sin_2d
+    return result
+
+
+@functools.lru_cache(maxsize=256)
+def _sin_digit_tables(length: float, offset: float, kmax: int) -> tuple[tuple[Any, ...], int]:
+    """Tables of :func:`_sin2_digits` for ``k = a * base**2 + b * base + c <= kmax`` and the
+    angle ``pi/2 * (k + offset) / length``, each to float64's last bit (angles and ``sin`` in
+    long double where NumPy has it: a float64 angle alone would be 2**-53 off)."""
+    np = _np()
+    wide = np.longdouble
+    base = 2
+    while base**3 <= kmax:
+        base += 1
+    alpha = 2 * np.arctan(wide(1)) / wide(length)  # pi/2 / length
+    # a negative offset goes into C, as in _sin_tables (into B there)
+    a_offset, c_offset = (offset, 0.0) if offset >= 0 else (0.0, offset)
+    a = alpha * (np.arange(kmax // base**2 + 1, dtype=wide) * base**2 + wide(a_offset))
+    b = alpha * (np.arange(min(base, kmax // base + 1), dtype=wide) * base)
+    c = alpha * (np.arange(min(base, kmax + 1), dtype=wide) + wide(c_offset))
+    tables = (
+        np.sin(a) ** 2,
+        np.cos(2 * a),
+        np.sin(2 * a) / 2,
+        np.sin(b) ** 2,
+        np.cos(2 * b),
+        np.sin(2 * b),
+        np.sin(c) ** 2,
+        np.cos(2 * c),
+        np.sin(2 * c),
+    )
+    return tuple(t.astype(np.float64) for t in tables), base
+
+
+def _digit_cycles(lengths: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """``(length, kmax)`` of each cycle that starts within int32 steps, ``kmax`` the largest
+    ``min(done, remaining)`` a step up to 2**31 - 1 reaches in it."""
+    out, begin = [], 0
+    for n in lengths:
+        if begin > _DIGITS_REACH:
+            break
+        out.append((n, min(n // 2, _DIGITS_REACH - begin)))
+        begin += n
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _cycle_digit_tables(
+    reach: tuple[tuple[int, int], ...],
+) -> tuple[tuple[Any, ...], Any, Any, tuple[Any, ...]]:
+    """:func:`_sin_digit_tables` of each cycle, end to end: the joined tables, each cycle's
+    base and ``kmax``, and where its rows start in the ``a``, ``b`` and ``c`` tables."""
+    np = _np()
+    parts = [_sin_digit_tables(float(n), 0.0, kmax) for n, kmax in reach]
+    joined = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(9))
+    at = []
+    for first in (0, 3, 6):  # one table of each level gives its row counts
+        sizes = [len(p[0][first]) for p in parts]
+        at.append(np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64))
+    bases = np.asarray([p[1] for p in parts], dtype=np.int64)
+    kmaxes = np.asarray([kmax for _, kmax in reach], dtype=np.int64)
+    return joined, bases, kmaxes, tuple(at)
 
 
 def _check_cycles_fit(xp: Namespace, lengths: Sequence[int]) -> None:

@@ -9,6 +9,7 @@ the last 1,000 steps of its horizon (where a naive float32 cosine loses all prec
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -236,6 +237,37 @@ RISING_PAIRS: dict[str, lrcore.Schedule] = {
 @pytest.mark.parametrize("name", list(RISING_PAIRS))
 def test_float32_rising_curves_are_the_rounded_reference(name: str) -> None:
     assert assert_rounded_reference(RISING_PAIRS[name], probe_steps(RISING_PAIRS[name])) <= 2
+
+
+# Cycles of 2**24 steps or more, where a float32 step count is no longer exact: three
+# integer digits of the step, in pairs (a float32 sin of the step was 1-7 ulps off at ~1 in 8
+# of these steps). The last SGDR cycle each reaches is longer than int32 steps.
+LONG_CYCLES: dict[str, lrcore.Schedule] = {
+    "sgdr-100x2": lrcore.cosine_restarts(start=0.1, end=0.001, first_cycle=100, cycle_mult=2),
+    "sgdr-rising-50x2": lrcore.cosine_restarts(start=1e-5, end=0.1, first_cycle=50, cycle_mult=2),
+    "sgdr-1000x4-decay": lrcore.cosine_restarts(
+        start=0.1, end=0.0, first_cycle=1000, cycle_mult=4, peak_decay=0.7
+    ),
+    "cosine-2**31": lrcore.cosine(start=0.1, end=0.0, steps=2**31 - 2),
+}
+
+
+def long_cycle_steps(schedule: lrcore.Schedule) -> np.ndarray:
+    """Around every cycle's start and middle up to 2**31 - 1, and 4,000 steps inside each."""
+    last = 2**31 - 1
+    starts = schedule._starts() if isinstance(schedule, lrcore.catalog.CosineRestarts) else [0]
+    edges = [b for b in starts if b <= last] + [last + 1]
+    steps = [np.arange(last - 3, last + 1)]
+    for begin, end in itertools.pairwise(edges):
+        steps += [np.arange(max(0, b - 3), min(b + 4, last + 1)) for b in (begin, (begin + end) // 2)]
+        steps.append(np.arange(begin, end, max(1, (end - begin) // 4_000)))
+    return np.unique(np.concatenate(steps))
+
+
+@pytest.mark.parametrize("name", list(LONG_CYCLES))
+def test_float32_cycles_past_two_to_the_24_are_the_rounded_reference(name: str) -> None:
+    s = LONG_CYCLES[name]
+    assert assert_rounded_reference(s, long_cycle_steps(s)) == 0
 
 
 def test_wide_division_and_root_keep_about_46_bits() -> None:
