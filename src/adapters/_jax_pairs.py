@@ -23,6 +23,18 @@ def _barrier() -> Any:
 _optimization_barrier = _barrier()
 
 
+def compiled_once(value: Any, count: Any, first: Any) -> Any:
+    """``value(count)`` for a scalar traced ``count >= 0`` (else ``first``, the value at
+    step 0), inside one branch of a ``lax.cond``. A learning rate is read by the update of
+    every parameter, and XLA fuses a copy of a cheap scalar computation into each reader:
+    a double-float schedule (a few hundred operations) was compiled once per parameter
+    array (+230-290 ms on a 6-array MLP step instead of +35 ms alone). A conditional's
+    branch is not fused into its users, so it is compiled once."""
+    if getattr(count, "ndim", 1) != 0:
+        return value(count)
+    return lax.cond(count >= 0, value, lambda _: first, count)
+
+
 def to_bits(x: Any) -> Any:
     """A float32 array's bit patterns as int32."""
     return lax.bitcast_convert_type(x, jnp.int32)

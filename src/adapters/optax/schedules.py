@@ -36,6 +36,7 @@ import lrcore
 from lrcore._namespace import Array
 from lrcore._schedule import ready
 
+from .. import _jax_pairs as pairs
 from .array_namespace import JaxNamespace, namespace
 
 __all__ = ["OptaxSchedule", "schedule"]
@@ -66,7 +67,15 @@ class OptaxSchedule:
         xp = namespace(self.bits)
         if not isinstance(count, jax.Array):
             count = _host_count(count, xp)
-        return self.schedule.evaluate(xp.as_int(count), xp).astype(xp.float)
+        t = xp.as_int(count)
+        if xp.extended and isinstance(t, jax.core.Tracer):
+            first = jnp.asarray(self.schedule.values([0])[0], xp.float)
+            return pairs.compiled_once(self._evaluate, t, first)
+        return self._evaluate(t)
+
+    def _evaluate(self, t: Array) -> Array:
+        xp = namespace(self.bits)
+        return self.schedule.evaluate(t, xp).astype(xp.float)
 
     def __repr__(self) -> str:
         return f"lrcore.adapters.optax.schedule({self.schedule!r})"
