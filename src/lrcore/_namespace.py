@@ -9,12 +9,15 @@ its adapter module, imported only when used (the einops ``_backends`` pattern).
 Precision (SPEC section 7). Steps are integers, and every boundary is decided with
 integer arithmetic. Floats enter only as "remaining steps over a length", which is
 exact for any horizon below 2**24 in float32. In float64 the transcendental functions
-are called directly. A float32 namespace never calls ``sin`` or ``exp`` on a traced
-value: it looks them up in float64 tables computed on the host, split into two or three
-digit tables (``sin(a + b)`` by angle addition, ``exp(a + b)`` as a product), so every
-traced operation is a correctly rounded IEEE ``+ - * / sqrt``. That keeps each catalog
-schedule within a few float32 ulps of the float64 reference at any step, and makes the
-float32 result the same on every backend.
+are called directly. A float32 namespace never calls ``sin``, ``exp`` or ``log`` on a
+traced value: ``sin`` and ``exp`` of step counts come from float64 tables computed on the
+host, split into two or three digit tables (``sin(a + b)`` by angle addition, ``exp(a + b)``
+as a product), and powers from tables of logarithms and short series
+(:mod:`lrcore._wide_math`). By default (``extended``) it computes in double-float pairs
+(:class:`Wide`, about 48 bits), whose float32 rounding is float32(reference) at every step
+but near ties (a reference within 2**-44 of a float32 midpoint: 1 ulp); with
+``extended=False`` each traced operation is one correctly rounded float32 ``+ - * /
+sqrt`` (and ``pow`` for powered shapes), within ``lrcore.precision.float32_bound`` ulps.
 """
 
 from __future__ import annotations
@@ -689,13 +692,17 @@ class Wide:
     :func:`fraction` and :func:`sin2_quarter` return one; ``+ - * /`` with Python floats,
     arrays and other pairs keep it a pair, and so does :func:`square_root`, so a formula's
     ``end + (start - end) * part`` runs in double-float and its float32 result is ``hi``
-    (:meth:`astype`), the float32 nearest the pair. Anything else (``pow``, the
-    namespace's own ``sqrt``, comparisons) takes ``hi``, as plain float32 arithmetic would.
+    (:meth:`astype`), the float32 nearest the pair. Powers go through
+    :func:`power` / :func:`one_minus_pow` (pairs too). Anything else (the namespace's own
+    ``sqrt``, comparisons) takes ``hi``, as plain float32 arithmetic would.
 
     The arithmetic is error-free transformations that survive XLA's rewrites: TwoSum has
     no multiplication for a contraction to fuse; a product's error comes from exact
     partial products of 12-bit halves (:meth:`Namespace.split`, a bit mask), so a
-    contracted ``fma`` of one rounds as written; there is no division by a constant at
+    contracted ``fma`` of one rounds as written (LLVM contracts across XLA's optimization
+    barriers too, so no rounded product ``a * b`` may meet its own partial products:
+    Dekker's form with ``a * b`` behind a barrier was 1 ulp off at 126 steps under
+    ``vmap``); there is no division by a constant at
     run time (``x / c`` is ``x * pair(1 / c)``, which XLA cannot rewrite); a quotient or a
     root of traced values is a float32 first guess plus one correction from an exact
     residual; constants are :meth:`Namespace.opaque`.
