@@ -520,8 +520,8 @@ def test_a_schedule_is_compiled_once_per_step_not_once_per_parameter():
     # once per parameter array (+230-290 ms on bench_optax's MLP step). Inside a lax.cond
     # branch it is compiled once.
     s = CASES["warmup"]
-    lr = schedule(s)
-    params = {f"w{i}": jnp.ones((8, 8)) for i in range(4)}
+    lr = schedule(s, bits=32)  # the double-float path (also under x64)
+    params = {f"w{i}": jnp.ones((8, 8), jnp.float32) for i in range(4)}
     opt = optax.sgd(lr)
 
     def step(params, state):
