@@ -42,26 +42,19 @@ def _int_table(xp: Namespace, values: Any) -> Any:
     return np.minimum(np.asarray(values, dtype=np.int64), xp.int_max)
 
 
-def _rising32(xp: Namespace, low: float, high: float) -> bool:
+def _rising(xp: Namespace, low: float, high: float) -> bool:
     """Whether a curve from ``low`` up to ``high`` takes its rising float32 form.
 
-    ``end + (start - end) * w`` subtracts nearly equal numbers in float32 where ``w`` is
-    near 1 and ``start < end``: near a small ``start``, thousands of ulps. A rising curve is
-    evaluated from the end its value is nearer (``start + (end - start) * (1 - w)`` while
-    ``w >= 1/2``), with ``1 - w`` computed directly. The float64 reference keeps its one form
-    (the torch adapter and the goldens pin its bits), and so does the double-float
-    ``extended`` namespace here (its powered ``1 - w`` is float32; see :func:`_rising`).
+    ``end + (start - end) * w`` subtracts nearly equal numbers where ``w`` is near 1 and
+    ``start < end``: near a small ``start``, thousands of float32 ulps; in float pairs it
+    keeps ~2**-48 of ``end``, not of the value, which near a ``start`` 10**5 times smaller is
+    ~2**-31 of it (randomly drawn rising tanh curves: 36 steps in 480,000 off
+    float32(reference), 1 from the nearer end), and a powered ``x ** p`` is right to 2**-47
+    of 1, not of ``1 - x ** p``. A rising curve is evaluated from the end its value is nearer
+    (``start + (end - start) * (1 - w)`` while ``w >= 1/2``), with ``1 - w`` computed
+    directly. The float64 reference keeps its one form (the torch adapter and the goldens
+    pin its bits).
     """
-    return xp.bits == 32 and not xp.extended and low < high
-
-
-def _rising(xp: Namespace, low: float, high: float) -> bool:
-    """Whether a float32 curve from ``low`` up to ``high`` is evaluated from its nearer end,
-    float pairs included: ``end + (start - end) * w`` keeps ~2**-48 of ``end`` in pairs, not
-    of the value, which near a ``start`` 10**5 times smaller is ~2**-31 of it (randomly drawn
-    rising tanh curves: 36 steps in 480,000 off float32(reference), 1 from the nearer end),
-    and a powered ``x ** p`` is right to 2**-47 of 1, not of ``1 - x ** p``. So ``1 - w`` is
-    computed directly (for rex, tanh, 1-sqrt and the powered shapes)."""
     return xp.bits == 32 and low < high
 
 
@@ -485,7 +478,7 @@ class CosineRestarts(Schedule):
             # one shape evaluation, from the nearer end of the cycle (as in anneal)
             part = amp * sin2_quarter(xp, xp.minimum(done, remaining), length, clamped=True)
             top = self.end + amp
-            if _rising32(xp, self.start, self.end):
+            if _rising(xp, self.start, self.end):
                 # the cycle's first value, start * d**i + end * (1 - d**i): non-negative
                 # terms (end + amp cancels near a small start)
                 top = exp_steps(xp, cycle, log_decay, self.start, xp.int_max)
@@ -506,7 +499,7 @@ class CosineRestarts(Schedule):
         remaining = length_i - done
         amp = take_wide(xp, span * decays, cycle)
         part = amp * sin2_quarter_cycles(xp, xp.minimum(done, remaining), cycle, lengths)
-        if _rising32(xp, self.start, self.end):
+        if _rising(xp, self.start, self.end):
             # each cycle's first value from the host, rounded once (end + amp cancels)
             top = take_wide(xp, self.end + span * decays, cycle)
         else:
