@@ -448,10 +448,7 @@ def sin2_quarter(
     if xp.extended and _SIN_LEVEL_LIMIT <= kmax <= _DIGITS_REACH:
         # a float32 step count is no longer exact: three integer digits, in pairs
         tables, base = _sin_digit_tables(float(length), float(offset), int(kmax))
-        high = xp.floordiv(k, base * base)
-        rest = k - high * (base * base)
-        middle = xp.floordiv(rest, base)
-        return _sin2_digits(xp, tables, high, middle, rest - middle * base)
+        return _sin2_digits(xp, tables, *_three_digits(xp, k, base))
     if xp.bits == 64 or kmax >= _SIN_LEVEL_LIMIT:
         x = xp.to_float(k) + offset if offset else xp.to_float(k)
         s = xp.sin(x * (math.pi / 2 / length))
@@ -546,12 +543,7 @@ def _sin2_cycles_in_digits(xp: Namespace, k: Array, cycle: Array, lengths: Seque
     beyond = xp.int_max > _DIGITS_REACH
     inside = (cycle <= last) & (k <= xp.take(kmaxes, index)) if beyond else None
     digits = xp.where(inside, k, 0) if beyond else k
-    base = xp.take(bases, index)
-    square = base * base
-    high = xp.floordiv(digits, square)
-    rest = digits - high * square
-    middle = xp.floordiv(rest, base)
-    low = rest - middle * base
+    high, middle, low = _three_digits(xp, digits, xp.take(bases, index))
     value = _sin2_digits(
         xp,
         tables,
@@ -562,6 +554,15 @@ def _sin2_cycles_in_digits(xp: Namespace, k: Array, cycle: Array, lengths: Seque
     if not beyond:
         return value
     return xp.where(inside, value, _sin2_direct(xp, k, cycle, lengths))
+
+
+def _three_digits(xp: Namespace, k: Array, base: Any) -> tuple[Array, Array, Array]:
+    """``k == high * base**2 + middle * base + low`` with digits in ``[0, base)`` (integers)."""
+    square = base * base
+    high = xp.floordiv(k, square)
+    rest = k - high * square
+    middle = xp.floordiv(rest, base)
+    return high, middle, rest - middle * base
 
 
 def _sin2_digits(xp: Namespace, tables: tuple[Any, ...], a: Array, b: Array, c: Array) -> Wide:
@@ -631,10 +632,8 @@ def _cycle_digit_tables(
     np = _np()
     parts = [_sin_digit_tables(float(n), 0.0, kmax) for n, kmax in reach]
     joined = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(9))
-    at = []
-    for first in (0, 3, 6):  # one table of each level gives its row counts
-        sizes = [len(p[0][first]) for p in parts]
-        at.append(np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64))
+    # one table of each level gives its row counts
+    at = [_row_starts([len(p[0][first]) for p in parts]) for first in (0, 3, 6)]
     bases = np.asarray([p[1] for p in parts], dtype=np.int64)
     kmaxes = np.asarray([kmax for _, kmax in reach], dtype=np.int64)
     return joined, bases, kmaxes, tuple(at)
@@ -670,12 +669,16 @@ def _cycle_tables(lengths: tuple[int, ...]) -> tuple[Any, ...]:
     np = _np()
     parts: list[tuple[Any, ...]] = [_sin_tables(float(n), 0.0, n) for n in lengths]
     bases = np.asarray([p[5] for p in parts], dtype=np.int64)
-    hi_sizes = [len(p[0]) for p in parts]
-    lo_sizes = [len(p[3]) for p in parts]
-    hi_at = np.concatenate([[0], np.cumsum(hi_sizes)[:-1]]).astype(np.int64)
-    lo_at = np.concatenate([[0], np.cumsum(lo_sizes)[:-1]]).astype(np.int64)
+    hi_at = _row_starts([len(p[0]) for p in parts])
+    lo_at = _row_starts([len(p[3]) for p in parts])
     joined = [np.concatenate([p[i] for p in parts]) for i in range(5)]
     return (*joined, bases, hi_at, lo_at)
+
+
+def _row_starts(sizes: Sequence[int]) -> Any:
+    """Where each of tables stored end to end starts (int64): 0, then the running sizes."""
+    np = _np()
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
 
 def _low_part(table: Any) -> Any:
