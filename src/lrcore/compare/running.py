@@ -117,10 +117,7 @@ def compare(
     target = PerEpoch(schedule, steps_per_epoch) if steps_per_epoch else schedule
     reference = target.values(np.arange(steps, dtype=np.int64))
     report = Report(config, steps, steps_per_epoch, {}, reference, description=repr(schedule))
-    report.results = {
-        b.name: BackendResult(b.name, "pending", _bound(b, schedule), ulps=b.ulps_for(schedule))
-        for b in chosen
-    }
+    report.results = {b.name: BackendResult(b.name, "pending", b.bound, ulps=b.ulps) for b in chosen}
 
     def notify(name: str, state: str, result: BackendResult | None) -> None:
         if progress is not None:
@@ -130,7 +127,7 @@ def compare(
     for backend in chosen:
         absent = [] if runner else missing_modules(backend)
         if absent:
-            result = _not_installed(backend, schedule, ", ".join(absent))
+            result = _not_installed(backend, ", ".join(absent))
             report.results[backend.name] = result
             notify(backend.name, "done", result)
         else:
@@ -163,19 +160,13 @@ def compare(
     return report
 
 
-def _bound(backend: Backend, schedule: Schedule) -> str:
-    from ..backends import bound_text
-
-    return bound_text(backend.ulps_for(schedule), backend.near_ties)
-
-
-def _not_installed(backend: Backend, schedule: Schedule, what: str) -> BackendResult:
+def _not_installed(backend: Backend, what: str) -> BackendResult:
     return BackendResult(
         backend.name,
         NOT_INSTALLED,
-        _bound(backend, schedule),
+        backend.bound,
         message=f"{backend.name}: {what} not installed ({backend.install_hint})",
-        ulps=backend.ulps_for(schedule),
+        ulps=backend.ulps,
     )
 
 
@@ -225,8 +216,7 @@ def _run_one(
     proc = live.start(runner_command(module), env)
 
     def error(message: str) -> BackendResult:
-        bound = backend.ulps_for(schedule)
-        return BackendResult(backend.name, ERROR, _bound(backend, schedule), message=message, ulps=bound)
+        return BackendResult(backend.name, ERROR, backend.bound, message=message, ulps=backend.ulps)
 
     try:
         out, err = proc.communicate(request, timeout=timeout)
@@ -239,7 +229,7 @@ def _run_one(
     if proc.returncode != 0:
         absent = _missing_from_traceback(err)
         if absent and absent.split(".")[0] != "lrcore":
-            return _not_installed(backend, schedule, absent)
+            return _not_installed(backend, absent)
         return error(f"{backend.name}: the runner {module} failed (exit {proc.returncode}):\n" + _tail(err))
     response = Response.parse(out)
     if response is None:
