@@ -65,13 +65,6 @@ def _as_lrcore(value: Any) -> lrcore.Schedule:
     return ready(value, "schedule")
 
 
-def _traced_scalar(t: Any) -> bool:
-    """Whether ``t`` is a scalar JAX tracer (inside a compiled train step)."""
-    import jax
-
-    return isinstance(t, jax.core.Tracer) and t.ndim == 0
-
-
 def _accumulating_optimizer(step: Any) -> Any:
     """The optimizer calling the schedule with its own micro-batch counter, or None.
 
@@ -165,12 +158,13 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         t = xp.as_int(step)
         if every:
             t = xp.floordiv(t, every)
-        if xp.extended and _traced_scalar(t):
+        if xp.extended:
             # JAX: compiled once, not once per variable the optimizer updates
             from .. import _jax_pairs
 
-            first = np.float32(self.schedule.values([0])[0])
-            return _jax_pairs.compiled_once(lambda t: self._pairs(t, xp), t, first)
+            return _jax_pairs.compiled_once(
+                lambda t: self._pairs(t, xp), t, lambda: np.float32(self.schedule.values([0])[0])
+            )
         return self._pairs(t, xp)
 
     def _pairs(self, t: Any, xp: Any) -> Any:

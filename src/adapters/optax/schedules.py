@@ -68,9 +68,10 @@ class OptaxSchedule:
         if not isinstance(count, jax.Array):
             count = _host_count(count, xp)
         t = xp.as_int(count)
-        if xp.extended and isinstance(t, jax.core.Tracer):
-            first = jnp.asarray(self.schedule.values([0])[0], xp.float)
-            return pairs.compiled_once(self._evaluate, t, first)
+        if xp.extended:
+            return pairs.compiled_once(
+                self._evaluate, t, lambda: jnp.asarray(self.schedule.values([0])[0], xp.float)
+            )
         return self._evaluate(t)
 
     def _evaluate(self, t: Array) -> Array:
