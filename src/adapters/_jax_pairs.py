@@ -8,8 +8,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
+
+from lrcore._namespace import host_pair
 
 
 # Public from jax 0.4.30; the lowest jax declared (0.4.27) has the same primitive privately.
@@ -55,5 +56,5 @@ def opaque(values: tuple[Any, Any]) -> tuple[Any, Any]:
 
 def pair(value: float) -> tuple[Any, Any]:
     """A Python float as an opaque float32 pair (``hi + lo`` its first ~48 bits)."""
-    hi = np.float32(value)
-    return opaque((jnp.asarray(hi), jnp.asarray(np.float32(value - float(hi)))))
+    hi, lo = host_pair(value)
+    return opaque((jnp.asarray(hi), jnp.asarray(lo)))

@@ -171,8 +171,7 @@ class NumpyNamespace(Namespace):
         return values  # NumPy evaluates as written
 
     def pair(self, value: float) -> tuple[Array, Array]:
-        hi = self.np.float32(value)
-        return hi, self.np.float32(value - float(hi))
+        return host_pair(value)
 
     def as_int(self, t: Array) -> Array:
         return self.np.asarray(t, dtype=self.np.int64)
@@ -807,6 +806,14 @@ def narrow(x: Any) -> Any:
     unchanged. Adapters narrow what :meth:`Schedule.evaluate` returns before it leaves the
     trace."""
     return x.hi if isinstance(x, Wide) else x
+
+
+def host_pair(value: float) -> tuple[Any, Any]:
+    """``value`` as two NumPy float32 numbers, ``hi = float32(value)`` and the float32 of the
+    rest (their sum is ``value`` to ~2**-48): the halves every namespace's pairs start from."""
+    np = _np()
+    hi = np.float32(value)
+    return hi, np.float32(value - float(hi))
 
 
 def as_wide(xp: Namespace, a: Any) -> Wide:

@@ -52,10 +52,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
-from lrcore._namespace import Wide, narrow
+from lrcore._namespace import Wide, host_pair, narrow
 from lrcore._plateau import Plateau, PlateauState, ready_plateau
 
 from .array_namespace import namespace
@@ -93,7 +92,7 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
         # float32-only backends (JAX): the float64 level's low part, so that the level is a
         # float pair and the scaled rate float32(reference)
         self.level_low = keras.Variable(
-            _low(state.level), dtype="float32", trainable=False, name="lrcore_plateau_level_low"
+            host_pair(state.level)[1], dtype="float32", trainable=False, name="lrcore_plateau_level_low"
         )
 
     def __call__(self, step: Any) -> Any:
@@ -111,7 +110,7 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.state = state
         if changed:
             self.level.assign(state.level)
-            self.level_low.assign(_low(state.level))
+            self.level_low.assign(host_pair(state.level)[1])
         return changed
 
     def get_config(self) -> dict[str, Any]:
@@ -119,11 +118,6 @@ class PlateauSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __repr__(self) -> str:
         return f"PlateauSchedule({self.plateau!r})"
-
-
-def _low(level: float) -> float:
-    """``level - float32(level)``: the low half of the level's float pair."""
-    return float(np.float32(level - float(np.float32(level))))
 
 
 def plateau_schedule(
